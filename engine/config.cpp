@@ -1,0 +1,346 @@
+#include "engine/config.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace loa::engine {
+namespace {
+
+enum class Kind { kString, kInt };
+
+// One configuration key: where it lives in Config, its bounds and its documentation.
+struct KeySpec {
+  std::string path;
+  Kind kind = Kind::kString;
+  std::string doc;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  std::vector<std::string> choices;  // kString: allowed values, empty for any
+  std::function<std::string*(Config&)> str;
+  std::function<int*(Config&)> num;
+};
+
+std::string env_name(const std::string& path) {
+  std::string out = "LOA_";
+  for (char c : path) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> specs = [] {
+    std::vector<KeySpec> v;
+    auto s = [&v](std::string path, auto section, auto member, std::string doc,
+                  std::vector<std::string> choices = {}) {
+      KeySpec k;
+      k.path = std::move(path);
+      k.kind = Kind::kString;
+      k.doc = std::move(doc);
+      k.choices = std::move(choices);
+      k.str = [section, member](Config& c) { return &((c.*section).*member); };
+      v.push_back(std::move(k));
+    };
+    auto n = [&v](std::string path, auto section, auto member, std::int64_t min,
+                  std::int64_t max, std::string doc) {
+      KeySpec k;
+      k.path = std::move(path);
+      k.kind = Kind::kInt;
+      k.doc = std::move(doc);
+      k.min = min;
+      k.max = max;
+      k.num = [section, member](Config& c) { return &((c.*section).*member); };
+      v.push_back(std::move(k));
+    };
+    s("daemon.data_dir", &Config::daemon, &DaemonConfig::data_dir,
+      "Directory for the SQLite store, the spawned Redis and reports");
+    n("daemon.threads", &Config::daemon, &DaemonConfig::threads, 0, 256,
+      "Threads running the io_context; 0 means one per core");
+    s("log.level", &Config::log, &LogConfig::level, "Log level",
+      {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    s("log.format", &Config::log, &LogConfig::format, "text for people, json for JSON lines",
+      {"text", "json"});
+    s("redis.url", &Config::redis, &RedisConfig::url,
+      "spawn (a private redis-server child), redis://[:password@]host[:port][/db] or "
+      "unix:///path");
+    s("redis.server_binary", &Config::redis, &RedisConfig::server_binary,
+      "redis-server executable for spawn mode (looked up in PATH)");
+    n("redis.connect_timeout_ms", &Config::redis, &RedisConfig::connect_timeout_ms, 10, 600000,
+      "Timeout for one connection attempt");
+    n("redis.command_timeout_ms", &Config::redis, &RedisConfig::command_timeout_ms, 10, 600000,
+      "Timeout for one command or pipeline");
+    n("redis.reconnect_min_ms", &Config::redis, &RedisConfig::reconnect_min_ms, 10, 600000,
+      "First reconnect delay; doubles up to reconnect_max_ms, with jitter");
+    n("redis.reconnect_max_ms", &Config::redis, &RedisConfig::reconnect_max_ms, 10, 600000,
+      "Longest reconnect delay");
+    n("redis.max_pending", &Config::redis, &RedisConfig::max_pending, 1, 10000000,
+      "Commands queued or in flight on one connection before new ones are refused");
+    s("store.path", &Config::store, &StoreConfig::path,
+      "SQLite database file; empty means <data_dir>/loa.db");
+    n("store.batch_rows", &Config::store, &StoreConfig::batch_rows, 1, 1000000,
+      "The store writer commits after this many writes...");
+    n("store.batch_ms", &Config::store, &StoreConfig::batch_ms, 1, 60000,
+      "...or after this many milliseconds, whichever comes first");
+    n("store.queue_capacity", &Config::store, &StoreConfig::queue_capacity, 1, 10000000,
+      "Writes waiting for the store writer before producers are pushed back");
+    n("store.busy_timeout_ms", &Config::store, &StoreConfig::busy_timeout_ms, 0, 600000,
+      "How long SQLite waits on a locked database");
+    s("http.listen", &Config::http, &HttpConfig::listen,
+      "host:port of the API, webhook, dashboard and health server");
+    n("http.max_connections", &Config::http, &HttpConfig::max_connections, 1, 1000000,
+      "Open connections before new ones get 503");
+    n("http.header_limit_bytes", &Config::http, &HttpConfig::header_limit_bytes, 512, 1 << 20,
+      "Largest request header block (431 beyond)");
+    n("http.body_limit_bytes", &Config::http, &HttpConfig::body_limit_bytes, 0, 1 << 30,
+      "Largest request body (413 beyond)");
+    n("http.read_timeout_ms", &Config::http, &HttpConfig::read_timeout_ms, 10, 600000,
+      "Time allowed to receive one request, and idle keep-alive time");
+    n("http.shutdown_grace_ms", &Config::http, &HttpConfig::shutdown_grace_ms, 0, 600000,
+      "On SIGTERM, how long requests in flight may take to finish");
+    return v;
+  }();
+  return specs;
+}
+
+std::string where(const toml::source_region& src, const std::string& origin) {
+  std::ostringstream os;
+  os << origin;
+  if (src.begin.line) os << ':' << src.begin.line << ':' << src.begin.column;
+  return os.str();
+}
+
+std::string type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::date:
+    case toml::node_type::time:
+    case toml::node_type::date_time: return "a date/time";
+    default: return "nothing";
+  }
+}
+
+void check_choice(const KeySpec& spec, const std::string& value, const std::string& at) {
+  if (spec.choices.empty()) return;
+  for (const auto& c : spec.choices)
+    if (c == value) return;
+  std::string list;
+  for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+  throw ConfigError(at + ": key '" + spec.path + "' must be one of " + list + ", got '" + value +
+                    "'");
+}
+
+void check_range(const KeySpec& spec, std::int64_t value, const std::string& at) {
+  if (value < spec.min || value > spec.max)
+    throw ConfigError(at + ": key '" + spec.path + "' must be between " +
+                      std::to_string(spec.min) + " and " + std::to_string(spec.max) + ", got " +
+                      std::to_string(value));
+}
+
+void apply_table(Config& config, const toml::table& table, const std::string& prefix,
+                 const std::string& origin) {
+  for (const auto& [k, node] : table) {
+    const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string at = where(node.source(), origin);
+    const KeySpec* spec = nullptr;
+    bool is_section = false;
+    for (const auto& s : key_specs()) {
+      if (s.path == path) spec = &s;
+      if (s.path.rfind(path + ".", 0) == 0) is_section = true;
+    }
+    if (is_section) {
+      if (!node.is_table())
+        throw ConfigError(at + ": '" + path + "' must be a table ([" + path + "]), got " +
+                          type_name(node.type()));
+      apply_table(config, *node.as_table(), path, origin);
+      continue;
+    }
+    if (!spec) {
+      // Name the line only: toml++ places a key's source at its value, not its first column.
+      throw ConfigError(origin + ":" + std::to_string(node.source().begin.line) +
+                        ": unknown key '" + path + "'");
+    }
+    if (spec->kind == Kind::kString) {
+      if (!node.is_string())
+        throw ConfigError(at + ": key '" + path + "' must be a string, got " +
+                          type_name(node.type()));
+      std::string v = node.as_string()->get();
+      check_choice(*spec, v, at);
+      *spec->str(config) = std::move(v);
+    } else {
+      if (!node.is_integer())
+        throw ConfigError(at + ": key '" + path + "' must be an integer, got " +
+                          type_name(node.type()));
+      std::int64_t v = node.as_integer()->get();
+      check_range(*spec, v, at);
+      *spec->num(config) = static_cast<int>(v);
+    }
+  }
+}
+
+void apply_environment(Config& config) {
+  for (const auto& spec : key_specs()) {
+    const std::string name = env_name(spec.path);
+    const char* raw = std::getenv(name.c_str());
+    if (!raw) continue;
+    const std::string at = "environment " + name;
+    std::string v = raw;
+    if (spec.kind == Kind::kString) {
+      check_choice(spec, v, at);
+      *spec.str(config) = v;
+    } else {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+        throw ConfigError(at + ": key '" + spec.path + "' must be an integer, got '" + v + "'");
+      check_range(spec, n, at);
+      *spec.num(config) = static_cast<int>(n);
+    }
+  }
+}
+
+std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    throw ConfigError("key 'http.listen' must be host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const std::string p = listen.substr(colon + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+  if (ec != std::errc() || end != p.data() + p.size() || port > 65535)
+    throw ConfigError("key 'http.listen' has a bad port '" + p + "'");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+void finish(Config& c) {
+  c.redis_endpoint = RedisEndpoint::parse(c.redis.url);
+  if (c.daemon.data_dir.empty()) throw ConfigError("key 'daemon.data_dir' must not be empty");
+  if (c.redis.reconnect_min_ms > c.redis.reconnect_max_ms)
+    throw ConfigError("key 'redis.reconnect_min_ms' must not exceed 'redis.reconnect_max_ms'");
+  split_listen(c.http.listen);
+}
+
+}  // namespace
+
+RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& key) {
+  RedisEndpoint e;
+  if (url == "spawn") return e;
+  auto bad = [&](const std::string& why) {
+    return ConfigError("key '" + key + "' is not a valid Redis URL ('" + url + "'): " + why +
+                       "; use spawn, redis://host:port[/db] or unix:///path");
+  };
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) throw bad(parsed.error().message());
+  const auto& u = *parsed;
+  if (u.has_password()) e.password = u.password();
+  auto parse_db = [&](std::string_view text) {
+    int db = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), db);
+    if (ec != std::errc() || end != text.data() + text.size() || db < 0 || db > 1000)
+      throw bad("database must be a number from 0");
+    return db;
+  };
+  if (u.scheme() == "redis") {
+    e.kind = Kind::kTcp;
+    e.host = u.host();
+    if (e.host.empty()) throw bad("no host");
+    if (u.has_port()) {
+      if (u.port_number() == 0) throw bad("bad port");
+      e.port = u.port_number();
+    }
+    std::string_view p = u.encoded_path();
+    if (!p.empty() && p != "/") e.db = parse_db(p.substr(1));
+    return e;
+  }
+  if (u.scheme() == "unix") {
+    e.kind = Kind::kUnix;
+    e.path = u.path();
+    if (e.path.empty() || e.path.front() != '/') throw bad("needs an absolute path");
+    for (auto param : u.params())
+      if (param.key == "db") e.db = parse_db(param.value);
+    return e;
+  }
+  throw bad("unknown scheme '" + std::string(u.scheme()) + "'");
+}
+
+std::string RedisEndpoint::describe() const {
+  switch (kind) {
+    case Kind::kSpawn: return path.empty() ? "spawn" : "spawn (unix:" + path + ")";
+    case Kind::kTcp: return "redis://" + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+    case Kind::kUnix: return "unix://" + path + "?db=" + std::to_string(db);
+  }
+  return "?";
+}
+
+std::filesystem::path Config::store_path() const {
+  if (!store.path.empty()) return store.path;
+  return std::filesystem::path(daemon.data_dir) / "loa.db";
+}
+std::string Config::http_host() const { return split_listen(http.listen).first; }
+std::uint16_t Config::http_port() const { return split_listen(http.listen).second; }
+
+Config load_config_text(const std::string& toml_text, const std::string& origin,
+                        bool apply_env) {
+  Config config;
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(where(e.source(), origin) + ": " + std::string(e.description()));
+  }
+  apply_table(config, table, "", origin);
+  if (apply_env) apply_environment(config);
+  finish(config);
+  return config;
+}
+
+Config load_config(const std::optional<std::filesystem::path>& file) {
+  if (!file) return load_config_text("", "defaults");
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) throw ConfigError(file->string() + ": cannot read the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), file->string());
+}
+
+std::vector<ConfigKeyDoc> config_reference() {
+  Config defaults;
+  std::vector<ConfigKeyDoc> out;
+  for (const auto& s : key_specs()) {
+    std::string def = s.kind == Kind::kString ? "\"" + *s.str(defaults) + "\""
+                                              : std::to_string(*s.num(defaults));
+    out.push_back({s.path, s.kind == Kind::kString ? "string" : "integer", def,
+                   env_name(s.path), s.doc});
+  }
+  return out;
+}
+
+std::string describe_config(const Config& config) {
+  std::ostringstream os;
+  Config copy = config;
+  for (const auto& s : key_specs()) {
+    os << s.path << " = ";
+    if (s.kind == Kind::kString) {
+      std::string v = *s.str(copy);
+      if (s.path == "redis.url") v = config.redis_endpoint.describe();
+      os << '"' << v << '"';
+    } else {
+      os << *s.num(copy);
+    }
+    os << '\n';
+  }
+  return os.str();
+}
+
+}  // namespace loa::engine

@@ -1,0 +1,114 @@
+// Daemon configuration: a TOML file (toml++) with LOA_* environment overrides.
+//
+// Contract:
+//  - Every key has a default, and the defaults run the embedded mode (DESIGN.md section 6):
+//    a SQLite file under data_dir, a spawned private redis-server, the simulator gateway.
+//  - Unknown keys, wrong types and out-of-range values are rejected at start-up with a
+//    ConfigError whose message names the file, line and column (or the environment variable),
+//    the key path and the reason. Configuration is the one place where this layer throws.
+//  - Environment overrides: every key `section.name` can be set by `LOA_SECTION_NAME`
+//    (upper case, dots become underscores); the environment wins over the file.
+//
+// Thread-safety: a loaded Config is an immutable value; share it by const reference.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace loa::engine {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where Redis is: spawned by the daemon, or an external server.
+struct RedisEndpoint {
+  enum class Kind { kSpawn, kTcp, kUnix };
+  Kind kind = Kind::kSpawn;
+  std::string host;      // kTcp
+  std::uint16_t port = 6379;
+  std::string path;      // kUnix (and kSpawn once the child runs)
+  std::string password;  // optional, from the URL's user-info
+  int db = 0;
+
+  // Parses "spawn", "redis://[:password@]host[:port][/db]" or "unix:///path[?db=N]".
+  // Throws ConfigError naming `key` on anything else.
+  static RedisEndpoint parse(const std::string& url, const std::string& key = "redis.url");
+  std::string describe() const;  // for logs: never includes the password
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace|debug|info|warn|error|critical|off
+  std::string format = "text";  // text|json (JSON lines)
+};
+
+struct RedisConfig {
+  std::string url = "spawn";
+  std::string server_binary = "redis-server";  // spawn mode: looked up in PATH
+  int connect_timeout_ms = 2000;
+  int command_timeout_ms = 2000;
+  int reconnect_min_ms = 100;
+  int reconnect_max_ms = 5000;
+  int max_pending = 10000;  // commands queued or in flight per connection before push-back
+};
+
+struct StoreConfig {
+  std::string path;  // empty: <data_dir>/loa.db
+  int batch_rows = 500;
+  int batch_ms = 50;
+  int queue_capacity = 10000;
+  int busy_timeout_ms = 5000;
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8080";
+  int max_connections = 256;
+  int header_limit_bytes = 8 * 1024;
+  int body_limit_bytes = 1024 * 1024;
+  int read_timeout_ms = 10000;
+  int shutdown_grace_ms = 5000;
+};
+
+struct DaemonConfig {
+  std::string data_dir = "loa-data";
+  int threads = 0;  // 0: one per core
+};
+
+struct Config {
+  DaemonConfig daemon;
+  LogConfig log;
+  RedisConfig redis;
+  StoreConfig store;
+  HttpConfig http;
+
+  // Derived values, filled by load().
+  RedisEndpoint redis_endpoint;
+  std::filesystem::path store_path() const;
+  std::string http_host() const;
+  std::uint16_t http_port() const;
+};
+
+// Loads defaults, then `file` if given, then the environment. Throws ConfigError.
+Config load_config(const std::optional<std::filesystem::path>& file);
+// Parses TOML text (`origin` names it in errors); used by load_config and by tests.
+Config load_config_text(const std::string& toml_text, const std::string& origin,
+                        bool apply_environment = true);
+
+// One line per key: `path = value  # doc`, as the effective configuration.
+std::string describe_config(const Config& config);
+
+struct ConfigKeyDoc {
+  std::string path;
+  std::string type;
+  std::string default_value;
+  std::string env;
+  std::string doc;
+};
+std::vector<ConfigKeyDoc> config_reference();
+
+}  // namespace loa::engine

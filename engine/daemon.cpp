@@ -1,0 +1,272 @@
+#include "engine/daemon.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <mutex>
+
+#include "engine/http_server.hpp"
+#include "engine/redis_client.hpp"
+#include "engine/redis_process.hpp"
+#include "engine/store.hpp"
+#include "engine/store_writer.hpp"
+#include "engine/version.hpp"
+
+namespace loa::engine {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+Role parse_role(const std::string& text) {
+  if (text == "all") return Role::kAll;
+  if (text == "planner") return Role::kPlanner;
+  if (text == "dispatcher") return Role::kDispatcher;
+  throw ConfigError("--role must be all, planner or dispatcher, got '" + text + "'");
+}
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kAll: return "all";
+    case Role::kPlanner: return "planner";
+    case Role::kDispatcher: return "dispatcher";
+  }
+  return "?";
+}
+
+struct Daemon::Parts {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  int lock_fd = -1;
+  std::unique_ptr<RedisProcess> redis_process;
+  std::unique_ptr<StoreWriter> writer;
+  std::shared_ptr<RedisClient> redis;
+  std::shared_ptr<HttpServer> http;
+  std::string redis_url;
+  std::mutex reader_mutex;
+  std::unique_ptr<SQLite::Database> reader;  // guarded by reader_mutex
+
+  ~Parts() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+};
+
+namespace {
+
+void prepare_data_dir(const fs::path& dir, int& lock_fd) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw StartupError("daemon.data_dir: cannot create " + dir.string() + ": " + ec.message());
+  const fs::path probe = dir / ".write-test";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ::write(fd, "x", 1) != 1) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw StartupError("daemon.data_dir: cannot write to " + dir.string() + ": " + why);
+  }
+  ::close(fd);
+  fs::remove(probe, ec);
+  const fs::path lock = dir / "loa.lock";
+  lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0)
+    throw StartupError("daemon.data_dir: cannot open " + lock.string() + ": " +
+                       std::strerror(errno));
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
+    throw StartupError("daemon.data_dir: another loa daemon is using " + dir.string() +
+                       " (it holds " + lock.string() + ")");
+}
+
+StoreWrite audit(std::string action, std::string subject, std::string detail) {
+  return {[action = std::move(action), subject = std::move(subject),
+           detail = std::move(detail)](SQLite::Database& db) {
+            SQLite::Statement st(db,
+                                 "INSERT INTO audit_log(actor, action, subject, detail) "
+                                 "VALUES ('system', ?, ?, ?)");
+            st.bind(1, action);
+            st.bind(2, subject);
+            st.bind(3, detail);
+            st.exec();
+          },
+          nullptr};
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config, Role role)
+    : config_(std::move(config)), role_(role), parts_(std::make_unique<Parts>()) {}
+
+Daemon::~Daemon() {
+  if (!threads_.empty()) {
+    stop();
+    wait();
+  }
+}
+
+std::uint16_t Daemon::http_port() const { return parts_->http ? parts_->http->port() : 0; }
+std::string Daemon::redis_url() const { return parts_->redis_url; }
+
+void Daemon::start() {
+  auto& p = *parts_;
+  const bool uses_store = role_ != Role::kDispatcher;
+  RedisEndpoint endpoint = config_.redis_endpoint;
+  if (role_ == Role::kDispatcher && endpoint.kind == RedisEndpoint::Kind::kSpawn)
+    throw StartupError(
+        "redis.url: a dispatcher shares Redis with its planner, so it needs an external "
+        "redis.url (redis://host:port or unix:///path), not spawn");
+
+  const fs::path data_dir = config_.daemon.data_dir;
+  prepare_data_dir(data_dir, p.lock_fd);
+  spdlog::info("loa {} starting: role {}, data dir {}", kVersion, role_name(role_),
+               fs::absolute(data_dir).string());
+
+  if (endpoint.kind == RedisEndpoint::Kind::kSpawn) {
+    RedisProcess::Options o;
+    o.binary = config_.redis.server_binary;
+    o.dir = fs::absolute(data_dir / "redis");
+    p.redis_process = std::make_unique<RedisProcess>(o);
+    try {
+      p.redis_process->start();
+    } catch (const RedisProcessError& e) {
+      throw StartupError(std::string("redis.url = \"spawn\": ") + e.what());
+    }
+    endpoint.path = p.redis_process->socket_path();
+    spdlog::info("redis: spawned redis-server (pid {}) on {}", p.redis_process->pid(),
+                 endpoint.path);
+  }
+  p.redis_url = endpoint.kind == RedisEndpoint::Kind::kTcp
+                    ? "redis://" + endpoint.host + ":" + std::to_string(endpoint.port)
+                    : "unix://" + endpoint.path;
+
+  if (uses_store) {
+    const fs::path db_path = config_.store_path();
+    try {
+      auto db = open_store(db_path, StoreMode::kReadWrite, config_.store.busy_timeout_ms);
+      auto report = migrate(db);
+      if (!report.applied.empty())
+        spdlog::info("store: migrated {} from version {} to {}", db_path.string(),
+                     report.from_version, report.to_version);
+      p.writer = std::make_unique<StoreWriter>(db_path, config_.store);
+      p.writer->start();
+      p.reader = std::make_unique<SQLite::Database>(
+          open_store(db_path, StoreMode::kReadOnly, config_.store.busy_timeout_ms));
+    } catch (const StoreError& e) {
+      throw StartupError(std::string("store: ") + e.what());
+    }
+    p.writer->submit(audit("daemon.start", role_name(role_), kVersion));
+  }
+
+  p.redis = RedisClient::create(p.io, RedisClientOptions::from(config_.redis, endpoint));
+  p.redis->start();
+
+  p.http = HttpServer::create(p.io, HttpServerOptions::from(config_));
+  const std::string role = role_name(role_);
+  p.http->route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
+    json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};
+    respond(make_response(200, json::serialize(body)));
+  });
+  Parts* parts = &p;
+  p.http->route(http::verb::get, "/readyz", [parts, uses_store](const HttpRequest&,
+                                                                 HttpRespond respond) {
+    auto body = std::make_shared<json::object>();
+    bool ready = true;
+    if (uses_store) {
+      std::lock_guard lock(parts->reader_mutex);
+      try {
+        parts->reader->execAndGet("SELECT 1");
+        (*body)["store"] = "ok";
+      } catch (const std::exception& e) {
+        (*body)["store"] = std::string("unreachable: ") + e.what();
+        ready = false;
+      }
+    }
+    auto answer = [body, respond](bool ok) {
+      (*body)["status"] = ok ? "ready" : "unready";
+      respond(make_response(ok ? 200 : 503, json::serialize(*body)));
+    };
+    if (!parts->redis->connected()) {
+      (*body)["redis"] = "disconnected";
+      return answer(false);
+    }
+    parts->redis->async_exec({"PING"}, [body, answer, ready](boost::system::error_code ec,
+                                                              RedisReply reply) {
+      const bool ok = !ec && reply.str == "PONG";
+      (*body)["redis"] = ok ? std::string("ok") : "unreachable: " + (ec ? ec.message() : reply.str);
+      answer(ready && ok);
+    });
+  });
+  try {
+    p.http->start();
+  } catch (const boost::system::system_error& e) {
+    throw StartupError("http.listen " + config_.http.listen + ": " + e.code().message());
+  }
+
+  p.signals.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("received {}; shutting down gracefully (send it again to force)",
+                 signo == SIGINT ? "SIGINT" : "SIGTERM");
+    stop();
+    parts_->signals.async_wait([this](boost::system::error_code e, int) {
+      if (e) return;
+      spdlog::warn("second signal: stopping now");
+      parts_->io.stop();
+    });
+  });
+
+  const unsigned n = config_.daemon.threads > 0
+                         ? static_cast<unsigned>(config_.daemon.threads)
+                         : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { parts_->io.run(); });
+  spdlog::info("http: listening on http://{}:{} (/healthz, /readyz); {} io thread(s)",
+               config_.http_host(), p.http->port(), n);
+}
+
+void Daemon::stop() {
+  if (stopping_.exchange(true)) return;
+  asio::post(parts_->io, [this] { shutdown(); });
+}
+
+void Daemon::shutdown() {
+  auto& p = *parts_;
+  p.http->shutdown(std::chrono::milliseconds(config_.http.shutdown_grace_ms), [this] {
+    auto& parts = *parts_;
+    if (parts.writer) {
+      parts.writer->submit(audit("daemon.stop", role_name(role_), kVersion));
+      parts.writer->flush();
+    }
+    parts.redis->close();
+    asio::post(parts.io, [this] { parts_->io.stop(); });
+  });
+}
+
+void Daemon::wait() {
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  auto& p = *parts_;
+  p.signals.cancel();
+  if (p.writer) {
+    p.writer->stop();
+    spdlog::info("store: flushed; {} write(s) committed in {} batch(es)", p.writer->committed(),
+                 p.writer->batches());
+  }
+  if (p.redis_process) {
+    p.redis_process->stop();
+    spdlog::info("redis: spawned redis-server stopped");
+  }
+  spdlog::info("loa stopped");
+}
+
+}  // namespace loa::engine

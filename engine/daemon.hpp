@@ -1,0 +1,66 @@
+// The loa daemon: wires configuration, the store, Redis, the HTTP server and (in later
+// issues) the planner, scheduler and dispatcher onto one io_context run by N threads.
+//
+// Contract:
+//  - start() brings every component of the chosen role up, in order: data directory (and its
+//    lock, so two daemons never share one), spawned Redis, store and migrations, store
+//    writer, Redis client, HTTP server. A failure there throws StartupError, whose message is
+//    one clear line; main() turns it into exit code 2.
+//  - SIGINT/SIGTERM (or stop()) shut down gracefully, in reverse: stop accepting HTTP and let
+//    requests in flight finish within http.shutdown_grace_ms, flush the store writer, close
+//    Redis, stop the spawned redis-server. A second signal forces an immediate stop.
+//  - Roles: `all` runs everything; `planner` runs store, planner, API and webhooks;
+//    `dispatcher` needs only Redis and the adapters (no store), and must be given an
+//    external redis.url.
+//
+// Thread-safety: construct, start() and wait() from one thread; stop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/config.hpp"
+
+namespace loa::engine {
+
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Role { kAll, kPlanner, kDispatcher };
+Role parse_role(const std::string& text);  // throws ConfigError
+const char* role_name(Role role);
+
+class Daemon {
+ public:
+  Daemon(Config config, Role role);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  void start();
+  // Blocks until the daemon has stopped (after a signal or stop()).
+  void wait();
+  // Begins a graceful shutdown; safe from any thread and from signal-free contexts.
+  void stop();
+
+  std::uint16_t http_port() const;
+  std::string redis_url() const;  // where the Redis client connects (the socket when spawned)
+
+ private:
+  struct Parts;
+  void shutdown();
+
+  Config config_;
+  Role role_;
+  std::unique_ptr<Parts> parts_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace loa::engine

@@ -1,0 +1,56 @@
+// The SQLite store, which is the record (DESIGN.md 3.1): opening connections with the right
+// pragmas, and versioned schema migrations.
+//
+// Contract:
+//  - open_store() opens (creating when asked) a database in WAL mode with synchronous=NORMAL,
+//    foreign keys on and a busy timeout. Read connections are opened read-only.
+//  - Migrations are the files engine/migrations/NNNN_name.sql, embedded at build time. Each is
+//    applied once, in its own IMMEDIATE transaction, and recorded in schema_migrations.
+//    migrate() is idempotent: a second run applies nothing. A database whose version is newer
+//    than this binary knows is refused rather than touched.
+//  - Errors are StoreError (start-up and CLI paths only).
+//
+// Thread-safety: a SQLite::Database is used by one thread at a time; open one per user.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loa::engine {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class StoreMode { kReadWrite, kReadOnly };
+
+SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
+                            int busy_timeout_ms = 5000);
+
+struct Migration {
+  int version;
+  std::string name;
+  std::string_view sql;
+};
+
+// The embedded migrations, in version order. Throws StoreError on a badly named file or a
+// duplicated version (a build mistake, caught by the tests).
+std::vector<Migration> migrations();
+
+// The highest applied version (0 for an empty database).
+int schema_version(SQLite::Database& db);
+
+struct MigrationReport {
+  int from_version = 0;
+  int to_version = 0;
+  std::vector<std::string> applied;  // "0001_init"
+};
+MigrationReport migrate(SQLite::Database& db);
+
+}  // namespace loa::engine

@@ -1,0 +1,153 @@
+#include "engine/store_writer.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/store.hpp"
+
+namespace loa::engine {
+
+StoreWriter::StoreWriter(std::filesystem::path path, StoreConfig config)
+    : path_(std::move(path)), config_(config) {}
+
+StoreWriter::~StoreWriter() {
+  try {
+    stop();
+  } catch (...) {
+    // Never throw from a destructor.
+  }
+}
+
+void StoreWriter::start() {
+  if (thread_.joinable()) return;
+  db_ = std::make_unique<SQLite::Database>(
+      open_store(path_, StoreMode::kReadWrite, config_.busy_timeout_ms));
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+    running_ = true;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void StoreWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  not_empty_.notify_all();
+  not_full_.notify_all();
+  thread_.join();
+  db_.reset();
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+  }
+  drained_.notify_all();
+}
+
+void StoreWriter::submit(StoreWrite write) {
+  std::unique_lock lock(mutex_);
+  not_full_.wait(lock, [&] {
+    return stopping_ || queue_.size() < static_cast<std::size_t>(config_.queue_capacity);
+  });
+  if (!running_) {
+    lock.unlock();
+    if (write.done) write.done(false, "the store writer is stopped");
+    return;
+  }
+  queue_.push_back(std::move(write));
+  ++submitted_;
+  lock.unlock();
+  not_empty_.notify_one();
+}
+
+bool StoreWriter::try_submit(StoreWrite write) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_ || queue_.size() >= static_cast<std::size_t>(config_.queue_capacity))
+      return false;
+    queue_.push_back(std::move(write));
+    ++submitted_;
+  }
+  not_empty_.notify_one();
+  return true;
+}
+
+void StoreWriter::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = submitted_;
+  drained_.wait(lock, [&] { return finished_ >= target || !running_; });
+}
+
+std::size_t StoreWriter::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void StoreWriter::run() {
+  const auto window = std::chrono::milliseconds(config_.batch_ms);
+  const auto max_rows = static_cast<std::size_t>(config_.batch_rows);
+  std::deque<StoreWrite> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      not_empty_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      // Gather up to max_rows, waiting at most `window` for the batch to fill.
+      const auto deadline = std::chrono::steady_clock::now() + window;
+      while (batch.size() < max_rows) {
+        if (queue_.empty()) {
+          if (stopping_ ||
+              !not_empty_.wait_until(lock, deadline, [&] { return stopping_ || !queue_.empty(); }))
+            break;
+          if (queue_.empty()) break;
+        }
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    not_full_.notify_all();
+    const std::size_t n = batch.size();
+    apply_batch(batch);
+    batch.clear();
+    {
+      std::lock_guard lock(mutex_);
+      finished_ += n;
+    }
+    drained_.notify_all();
+  }
+  std::lock_guard lock(mutex_);
+  drained_.notify_all();
+}
+
+void StoreWriter::apply_batch(std::deque<StoreWrite>& batch) {
+  if (batch.empty()) return;
+  try {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (auto& w : batch) w.apply(*db_);
+    tx.commit();
+    committed_ += batch.size();
+    ++batches_;
+    for (auto& w : batch)
+      if (w.done) w.done(true, {});
+    return;
+  } catch (const std::exception& e) {
+    if (batch.size() == 1) {
+      ++failed_;
+      spdlog::error("store: a write failed: {}", e.what());
+      if (batch.front().done) batch.front().done(false, e.what());
+      return;
+    }
+    spdlog::warn("store: batch of {} failed ({}); retrying its writes one by one", batch.size(),
+                 e.what());
+  }
+  for (auto& w : batch) {
+    std::deque<StoreWrite> one;
+    one.push_back(std::move(w));
+    apply_batch(one);
+  }
+}
+
+}  // namespace loa::engine

@@ -1,0 +1,83 @@
+#include "tests/support/redis_fixture.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace loa::test {
+
+PrivateRedis::PrivateRedis(bool appendonly) {
+  engine::RedisProcess::Options o;
+  o.dir = dir_.path();
+  o.tcp_port = 0;  // pick a free loopback port, kept across restarts
+  o.appendonly = appendonly;
+  process_ = std::make_unique<engine::RedisProcess>(o);
+  process_->start();
+}
+
+PrivateRedis::~PrivateRedis() = default;
+
+void PrivateRedis::start() { process_->start(); }
+void PrivateRedis::stop() { process_->stop(); }
+void PrivateRedis::restart() {
+  const auto port = process_->tcp_port();
+  process_->stop();
+  engine::RedisProcess::Options o;
+  o.dir = dir_.path();
+  o.tcp_port = port;
+  process_ = std::make_unique<engine::RedisProcess>(o);
+  process_->start();
+}
+
+std::string PrivateRedis::tcp_url() const {
+  return "redis://127.0.0.1:" + std::to_string(process_->tcp_port());
+}
+
+engine::RedisEndpoint PrivateRedis::unix_endpoint() const {
+  return engine::RedisEndpoint::parse(unix_url());
+}
+engine::RedisEndpoint PrivateRedis::tcp_endpoint() const {
+  return engine::RedisEndpoint::parse(tcp_url());
+}
+
+std::string PrivateRedis::command(const std::string& format) const {
+  timeval tv{2, 0};
+  redisContext* c = redisConnectUnixWithTimeout(process_->socket_path().c_str(), tv);
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    throw std::runtime_error("cannot reach the test redis");
+  }
+  std::string out;
+  if (auto* r = static_cast<redisReply*>(redisCommand(c, format.c_str()))) {
+    if (r->str) out.assign(r->str, r->len);
+    if (r->type == REDIS_REPLY_INTEGER) out = std::to_string(r->integer);
+    freeReplyObject(r);
+  }
+  redisFree(c);
+  return out;
+}
+
+IoThreads::IoThreads(unsigned threads) : work_(io_.get_executor()) {
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+IoThreads::~IoThreads() {
+  work_.reset();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+}
+
+}  // namespace loa::test
+
+namespace loa::test {
+engine::RedisEndpoint shared_redis() {
+  return engine::RedisEndpoint::parse(shared_redis_url());
+}
+
+std::string shared_redis_url() {
+  if (const char* url = std::getenv("LOA_TEST_REDIS_URL"); url && *url) return url;
+  static PrivateRedis redis;  // stopped when the test process exits
+  return redis.unix_url();
+}
+}  // namespace loa::test

@@ -1,0 +1,58 @@
+#include "tests/support/test_dirs.hpp"
+
+#include "engine/redis_process.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+namespace loa::test {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string templ = "/tmp/loa-test-XXXXXX";
+  if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+fs::path source_dir() { return LOA_SOURCE_DIR; }
+fs::path loa_binary() { return fs::path(LOA_BINARY_DIR) / "engine" / "loa"; }
+
+fs::path fixtures_dir() {
+  if (const char* env = std::getenv("LOA_FIXTURES_DIR")) return env;
+  return source_dir().parent_path() / "shared" / "fixtures";
+}
+
+std::uint16_t free_port() { return engine::RedisProcess::free_loopback_port(); }
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+CommandResult run_command(const std::string& command_line, int timeout_seconds) {
+  CommandResult result;
+  const std::string cmd =
+      "timeout -s KILL " + std::to_string(timeout_seconds) + " env " + command_line + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+}  // namespace loa::test
