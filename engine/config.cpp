@@ -10,6 +10,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "templates/language_fallback.hpp"
+
 namespace loa::engine {
 namespace {
 
@@ -102,6 +104,67 @@ const std::vector<KeySpec>& key_specs() {
       "Time allowed to receive one request, and idle keep-alive time");
     n("http.shutdown_grace_ms", &Config::http, &HttpConfig::shutdown_grace_ms, 0, 600000,
       "On SIGTERM, how long requests in flight may take to finish");
+    // Nested sections ([routes.sms]) address their member through a small accessor.
+    auto route_s = [&v](std::string path, auto member, std::string doc,
+                        std::vector<std::string> choices) {
+      KeySpec k;
+      k.path = std::move(path);
+      k.kind = Kind::kString;
+      k.doc = std::move(doc);
+      k.choices = std::move(choices);
+      k.str = [member](Config& c) { return &(c.routes.sms.*member); };
+      v.push_back(std::move(k));
+    };
+    auto route_n = [&v](std::string path, auto access, std::int64_t min, std::int64_t max,
+                        std::string doc) {
+      KeySpec k;
+      k.path = std::move(path);
+      k.kind = Kind::kInt;
+      k.doc = std::move(doc);
+      k.min = min;
+      k.max = max;
+      k.num = access;
+      v.push_back(std::move(k));
+    };
+    s("languages.default", &Config::languages, &LanguageConfig::default_language,
+      "Language of the last resort when a household's language has no template variant");
+    s("languages.fallback", &Config::languages, &LanguageConfig::fallback,
+      "Fallback chain as from:to pairs, e.g. rad:vi,cmo:vi,jra:vi (then languages.default)");
+    route_s("routes.sms.policy", &SmsRouteConfig::policy,
+            "unicode, ascii (without diacritics), auto (without diacritics when it saves "
+            "segments) or gsm7_strict",
+            {"unicode", "ascii", "auto", "gsm7_strict"});
+    route_s("routes.sms.minority_letters", &SmsRouteConfig::minority_letters,
+            "ascii policy: keep refuses text with Ê Đê/M'nông letters; strip maps them (ƀ→b) "
+            "with a warning",
+            {"keep", "strip"});
+    route_n("routes.sms.max_segments",
+            [](Config& c) { return &c.routes.sms.max_segments; }, 1, 255,
+            "Longest SMS in segments; a longer text is a validation error");
+    route_n("routes.sms.price_vnd_per_segment",
+            [](Config& c) { return &c.routes.sms.price_vnd_per_segment; }, 0, 1000000,
+            "Price of one SMS segment in VND, for estimates and previews (indicative default: "
+            "set your contract's)");
+    route_n("routes.zalo_zns.price_vnd_per_message",
+            [](Config& c) { return &c.routes.zalo_zns.price_vnd_per_message; }, 0, 1000000,
+            "Price of one ZNS message in VND (default: an unverified price hint)");
+    route_n("routes.zalo_oa.price_vnd_per_message",
+            [](Config& c) { return &c.routes.zalo_oa.price_vnd_per_message; }, 0, 1000000,
+            "Price of one OA message in VND");
+    n("planner.page_rows", &Config::planner, &PlannerConfig::page_rows, 1, 100000,
+      "Households the planner expands per transaction (the crash-resume granularity)");
+    n("planner.stale_after_seconds", &Config::planner, &PlannerConfig::stale_after_seconds, 1,
+      86400, "A round whose planner stopped beating this long is resumed by another");
+    // Rates: what the gateway account allows, in its cost unit (anchors.md: 10-1,000/s).
+    route_n("routes.sms.rate_per_second",
+            [](Config& c) { return &c.routes.sms.rate_per_second; }, 1, 100000,
+            "SMS segments per second the gateway account allows (estimates, rate limit)");
+    route_n("routes.zalo_zns.rate_per_second",
+            [](Config& c) { return &c.routes.zalo_zns.rate_per_second; }, 1, 100000,
+            "ZNS messages per second the OA allows");
+    route_n("routes.zalo_oa.rate_per_second",
+            [](Config& c) { return &c.routes.zalo_oa.rate_per_second; }, 1, 100000,
+            "OA messages per second the OA allows");
     return v;
   }();
   return specs;
@@ -229,6 +292,9 @@ void finish(Config& c) {
   if (c.redis.reconnect_min_ms > c.redis.reconnect_max_ms)
     throw ConfigError("key 'redis.reconnect_min_ms' must not exceed 'redis.reconnect_max_ms'");
   split_listen(c.http.listen);
+  std::string error;
+  if (!templates::FallbackChain::parse(c.languages.fallback, c.languages.default_language, &error))
+    throw ConfigError("key 'languages.fallback' / 'languages.default': " + error);
 }
 
 }  // namespace

@@ -74,6 +74,36 @@ struct HttpConfig {
   int shutdown_grace_ms = 5000;
 };
 
+// Template languages (templates/language_fallback.hpp).
+struct LanguageConfig {
+  std::string default_language = "vi";
+  std::string fallback = "rad:vi,cmo:vi,jra:vi";  // from:to pairs
+};
+
+// Per-route text policy and prices (templates/sms_route.hpp). One route per channel for now.
+struct SmsRouteConfig {
+  std::string policy = "auto";            // unicode | ascii | auto | gsm7_strict
+  std::string minority_letters = "keep";  // ascii only: keep (refuse) | strip (with a warning)
+  int max_segments = 3;                   // vietnam-channels.md §2.6: 459 chars = 3 parts
+  int price_vnd_per_segment = 800;        // indicative; set the contract's price
+  int rate_per_second = 30;               // segments/s; SMPPCenter 10, Vonage 30 (reference A4)
+};
+struct ZaloRouteConfig {
+  int price_vnd_per_message = 0;
+  int rate_per_second = 50;
+};
+struct RoutesConfig {
+  SmsRouteConfig sms;
+  ZaloRouteConfig zalo_zns{200, 50};  // vietnam-channels.md §1.1 price hint (unverified)
+  ZaloRouteConfig zalo_oa{0, 50};
+};
+
+// The campaign planner (campaigns/planner.hpp, engine/scheduler.hpp).
+struct PlannerConfig {
+  int page_rows = 2000;           // households per page (one transaction each)
+  int stale_after_seconds = 30;   // an expanding round with no heartbeat this long is resumed
+};
+
 struct DaemonConfig {
   std::string data_dir = "loa-data";
   int threads = 0;  // 0: one per core
@@ -85,6 +115,9 @@ struct Config {
   RedisConfig redis;
   StoreConfig store;
   HttpConfig http;
+  LanguageConfig languages;
+  RoutesConfig routes;
+  PlannerConfig planner;
 
   // Derived values, filled by load().
   RedisEndpoint redis_endpoint;

@@ -19,6 +19,8 @@
 #include "engine/http_server.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/redis_process.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/template_settings.hpp"
 #include "engine/store.hpp"
 #include "engine/store_writer.hpp"
 #include "engine/version.hpp"
@@ -58,6 +60,8 @@ struct Daemon::Parts {
   std::string redis_url;
   std::mutex reader_mutex;
   std::unique_ptr<SQLite::Database> reader;  // guarded by reader_mutex
+  SystemClock clock;
+  std::unique_ptr<Scheduler> scheduler;
 
   ~Parts() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -167,6 +171,14 @@ void Daemon::start() {
       throw StartupError(std::string("store: ") + e.what());
     }
     p.writer->submit(audit("daemon.start", role_name(role_), kVersion));
+    const Config& config = config_;
+    p.scheduler = std::make_unique<Scheduler>(
+        db_path, p.clock,
+        [&config](SQLite::Database& db, const campaigns::Campaign& c) {
+          return planner_settings(config, db, c);
+        },
+        std::chrono::seconds(1), std::chrono::seconds(config.planner.stale_after_seconds));
+    p.scheduler->start();
   }
 
   p.redis = RedisClient::create(p.io, RedisClientOptions::from(config_.redis, endpoint));
@@ -257,6 +269,7 @@ void Daemon::wait() {
   threads_.clear();
   auto& p = *parts_;
   p.signals.cancel();
+  if (p.scheduler) p.scheduler->stop();  // finishes its page; a round resumes at its cursor
   if (p.writer) {
     p.writer->stop();
     spdlog::info("store: flushed; {} write(s) committed in {} batch(es)", p.writer->committed(),

@@ -1,0 +1,171 @@
+// Importing the department's household lists: CSV exports of commune spreadsheets, with
+// Vietnamese headers and phone numbers written every possible way.
+//
+// Contract:
+//  - Streams: one record at a time through CsvReader, so memory does not grow with the file,
+//    except 16 bytes per row kept to find phones and codes that appear on more than one row.
+//  - The header is mapped through Vietnamese and English aliases (folded: no diacritics, no
+//    case, no punctuation), and `overrides` ("Header=field") win. A column that maps to nothing
+//    is an error naming it, as is a missing required column (category, commune, and one of
+//    household code or phone).
+//  - A file that is not UTF-8 (a Windows-1258 export, say) is refused before anything is
+//    written, naming its first bad line. It is never imported as mojibake.
+//  - Each row is either accepted (handed to the HouseholdSink) or rejected; every rejected or
+//    suspicious row produces ImportIssues naming its line, column, value and reason. Rejected:
+//    unknown category, neither a household code nor a usable phone, an oversized or broken
+//    record. Accepted with a warning: no usable mobile phone (missing, landline, malformed),
+//    a phone shared with another row, a household code repeated (the later row wins), an
+//    unrecognised yes/no. Accepted as fixed: an old 11-digit prefix converted, a lost leading
+//    zero restored.
+//  - Text fields are NFC-normalised, so filters and templates see one spelling.
+//
+// Thread-safety: a HouseholdImport is used by one thread; the sinks are called on it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "campaigns/csv_reader.hpp"
+#include "campaigns/household.hpp"
+
+namespace loa::campaigns {
+
+enum class ImportField : std::uint8_t {
+  kIgnore,
+  kHouseholdCode,
+  kName,
+  kPhone,
+  kEthnicity,
+  kLanguage,
+  kCategory,
+  kProvince,
+  kCommune,
+  kVillage,
+  kDistrict,
+  kHasZalo,
+  kZaloUserId,
+  kConsentSms,
+  kConsentZalo,
+  kOptOutSms,
+  kOptOutZalo,
+  kAttribute,
+};
+std::string_view import_field_name(ImportField field);
+
+struct ColumnTarget {
+  ImportField field = ImportField::kIgnore;
+  std::string attribute;  // kAttribute: the attr.<name>
+};
+
+using ColumnOverrides = std::vector<std::pair<std::string, std::string>>;  // header -> field
+
+// Parses "Header=field,Other header=attr.note,STT=ignore". Returns an error message naming the
+// bad entry, or nullopt.
+std::optional<std::string> parse_column_overrides(std::string_view text, ColumnOverrides& out);
+
+struct HeaderMapping {
+  std::vector<std::string> headers;
+  std::vector<ColumnTarget> columns;
+  bool has(ImportField field) const;
+};
+// Maps a header row; on failure returns nullopt and sets `error`.
+std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& header,
+                                        const ColumnOverrides& overrides, std::string& error);
+
+enum class IssueSeverity : std::uint8_t { kRejected, kWarning, kFixed };
+std::string_view severity_name(IssueSeverity severity);
+
+struct ImportIssue {
+  std::uint64_t line = 0;  // physical line of the file (the header is line 1)
+  std::string column;      // the header as written in the file
+  std::string value;
+  IssueSeverity severity = IssueSeverity::kWarning;
+  std::string reason;      // a stable code: phone_landline, unknown_category, …
+  std::string message;     // for people
+};
+
+struct ImportOptions {
+  CsvOptions csv;
+  ColumnOverrides overrides;
+  std::vector<Category> categories;
+  std::string default_province;     // used when the list has no province column
+  std::string default_language = "vi";
+  bool check_encoding_first = true; // pre-scan a seekable input for invalid UTF-8
+};
+
+struct ImportSummary {
+  std::uint64_t rows = 0;      // data records read, good and bad
+  std::uint64_t accepted = 0;  // handed to the sink
+  std::uint64_t rejected = 0;
+  std::uint64_t flagged = 0;   // accepted rows with at least one warning
+  std::map<std::string, std::uint64_t> reasons;  // reason -> issues
+  std::uint64_t old_prefix_converted = 0;
+  std::uint64_t leading_zero_restored = 0;
+  std::uint64_t without_phone = 0;
+  std::uint64_t shared_phones = 0;      // distinct phones on more than one row
+  std::uint64_t shared_phone_rows = 0;  // rows carrying such a phone
+  std::uint64_t duplicate_codes = 0;    // rows whose code an earlier row already had
+  std::uint64_t language_from_ethnicity = 0;
+  std::uint64_t language_default = 0;
+  std::map<std::string, std::uint64_t> by_category;
+  std::map<std::string, std::uint64_t> by_language;
+  char delimiter = ',';
+  std::string refused;  // non-empty: the whole file was refused (encoding, header); why
+};
+
+class HouseholdSink {
+ public:
+  virtual ~HouseholdSink() = default;
+  // Called once, after the header was mapped and before the first write().
+  virtual void begin(const HeaderMapping& /*columns*/) {}
+  virtual void write(const Household& household, std::uint64_t line) = 0;
+};
+
+class IssueSink {
+ public:
+  virtual ~IssueSink() = default;
+  virtual void issue(const ImportIssue& issue) = 0;
+};
+
+// Writes issues as CSV (UTF-8 with a BOM, so Excel shows Vietnamese correctly):
+// line,column,value,severity,reason,message.
+class CsvIssueReport : public IssueSink {
+ public:
+  explicit CsvIssueReport(std::ostream& out);
+  void issue(const ImportIssue& issue) override;
+  std::uint64_t written() const { return written_; }
+
+ private:
+  std::ostream& out_;
+  std::uint64_t written_ = 0;
+};
+
+struct ImportProgress {
+  std::uint64_t rows = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+};
+
+class HouseholdImport {
+ public:
+  explicit HouseholdImport(ImportOptions options);
+  ImportSummary run(std::istream& in, HouseholdSink& sink, IssueSink& issues,
+                    const std::function<void(const ImportProgress&)>& progress = {});
+
+ private:
+  struct State;
+  ImportOptions options_;
+};
+
+// The first line of `in` holding bytes that are not UTF-8, or nullopt when all is well. Reads to
+// the end; the caller rewinds.
+std::optional<std::uint64_t> first_non_utf8_line(std::istream& in);
+
+}  // namespace loa::campaigns

@@ -1,0 +1,324 @@
+#include "campaigns/planner.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "campaigns/audience.hpp"
+#include "templates/variables.hpp"
+
+namespace loa::campaigns {
+namespace {
+
+void bind_params(SQLite::Statement& st, const SqlFilter& filter, int& index) {
+  for (const auto& v : filter.params) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      st.bind(index++, static_cast<int64_t>(*n));
+    } else {
+      st.bind(index++, std::get<std::string>(v));
+    }
+  }
+}
+
+}  // namespace
+
+SqlFilter campaign_audience(SQLite::Database& db, const Campaign& c) {
+  std::string expression = c.audience;
+  if (!c.segment.empty()) {
+    auto seg = find_segment(db, c.segment);
+    if (!seg) throw CampaignError("campaign '" + c.name + "': no segment named '" + c.segment + "'");
+    expression = seg->expression;
+  }
+  if (expression == "*") return SqlFilter{};  // every household, said explicitly
+  if (expression.empty())
+    throw CampaignError("campaign '" + c.name +
+                        "' has no audience: set campaign.audience (a filter, or \"*\" for every "
+                        "household) or campaign.segment");
+  auto compiled = compile_filter(expression);
+  if (!compiled.ok())
+    throw CampaignError("campaign '" + c.name + "': audience filter error at column " +
+                        std::to_string(compiled.error->column) + ": " + compiled.error->message);
+  return compiled.sql;
+}
+
+Planner::Planner(SQLite::Database& db, const Campaign& campaign, SqlFilter audience,
+                 PlannerSettings settings)
+    : db_(db), campaign_(campaign), audience_(std::move(audience)), settings_(std::move(settings)) {
+  campaign_vars_ = campaign_.variables;
+  campaign_vars_.emplace_back("name", campaign_.name);
+  campaign_vars_.emplace_back("topic", campaign_.topic);
+  campaign_vars_.emplace_back("end_date", format_time(campaign_.end_at).substr(0, 10));
+  SQLite::Statement cats(db_, "SELECT code, label_vi FROM categories");
+  while (cats.executeStep())
+    category_labels_[cats.getColumn(0).getString()] = cats.getColumn(1).getString();
+  select_ = std::make_unique<SQLite::Statement>(
+      db_,
+      "SELECT h.id, h.household_code, h.name, h.phone_e164, h.language, h.ethnicity, "
+      "h.category, h.province, h.commune, h.village, h.district, h.has_zalo, h.zalo_user_id, "
+      "h.consent_sms, h.consent_zalo, h.opt_out_sms, h.opt_out_zalo "
+      "FROM households h WHERE h.id > ?" +
+          (audience_.where.empty() ? std::string() : " AND (" + audience_.where + ")") +
+          " ORDER BY h.id LIMIT ?");
+}
+
+PlanPage Planner::next_page(std::int64_t cursor) {
+  PlanPage page;
+  page.last_household_id = cursor;
+  auto& st = *select_;
+  st.reset();
+  int index = 1;
+  st.bind(index++, static_cast<int64_t>(cursor));
+  bind_params(st, audience_, index);
+  st.bind(index, static_cast<int64_t>(settings_.page_rows));
+  templates::HouseholdVariables vars;
+  while (st.executeStep()) {
+    ++page.households;
+    const std::int64_t id = st.getColumn(0).getInt64();
+    page.last_household_id = id;
+    const std::string phone = st.getColumn(3).isNull() ? "" : st.getColumn(3).getString();
+    const std::string zalo_id = st.getColumn(12).isNull() ? "" : st.getColumn(12).getString();
+    const bool has_zalo = st.getColumn(11).getInt() != 0 || !zalo_id.empty();
+    const bool sms_ok = st.getColumn(13).getInt() != 0 && st.getColumn(15).getInt() == 0;
+    const bool zalo_ok = st.getColumn(14).getInt() != 0 && st.getColumn(16).getInt() == 0;
+
+    std::vector<std::string> usable;
+    for (const auto& ch : campaign_.channels) {
+      if (ch == "sms" && !phone.empty() && sms_ok) usable.push_back(ch);
+      if (ch == "zalo_zns" && !phone.empty() && has_zalo && zalo_ok) usable.push_back(ch);
+      if (ch == "zalo_oa" && !zalo_id.empty() && zalo_ok) usable.push_back(ch);
+    }
+    if (usable.empty()) {
+      ++page.no_channel;
+      continue;
+    }
+    if (settings_.dedupe_phones && usable.front() != "zalo_oa" &&
+        !phones_seen_.insert(std::hash<std::string>{}(phone)).second) {
+      ++page.duplicate_phones;
+      continue;
+    }
+    vars.id = std::to_string(id);
+    vars.household_code = st.getColumn(1).isNull() ? "" : st.getColumn(1).getString();
+    vars.name = st.getColumn(2).getString();
+    vars.language = st.getColumn(4).getString();
+    vars.ethnicity = st.getColumn(5).isNull() ? "" : st.getColumn(5).getString();
+    vars.category = st.getColumn(6).isNull() ? "" : st.getColumn(6).getString();
+    auto label = category_labels_.find(vars.category);
+    vars.category_label = label == category_labels_.end() ? vars.category : label->second;
+    vars.province = st.getColumn(7).isNull() ? "" : st.getColumn(7).getString();
+    vars.commune = st.getColumn(8).isNull() ? "" : st.getColumn(8).getString();
+    vars.village = st.getColumn(9).isNull() ? "" : st.getColumn(9).getString();
+    vars.district = st.getColumn(10).isNull() ? "" : st.getColumn(10).getString();
+    vars.has_zalo = has_zalo;
+
+    const auto channel = templates::parse_channel(usable.front()).value_or(templates::Channel::kSms);
+    auto context = templates::make_context(vars, campaign_vars_);
+    if (!context) {
+      ++page.unrenderable;
+      if (stats_.render_errors.size() < 5)
+        stats_.render_errors.push_back("household " + vars.id + ": " + context.error().message);
+      continue;
+    }
+    templates::RenderedMessage m = templates::render_message(
+        *settings_.definition, channel, context.value(), vars.language, settings_.fallback,
+        settings_.routes);
+    stats_.languages.add(channel, m.language);
+    if (!m.ok()) {
+      ++page.unrenderable;
+      if (stats_.render_errors.size() < 5)
+        stats_.render_errors.push_back("household " + vars.id + ": " + m.errors.front());
+      continue;
+    }
+    stats_.estimate.add(m);
+    PlannedMessage pm;
+    pm.household_id = id;
+    pm.phone_e164 = phone;
+    pm.zalo_user_id = zalo_id;
+    pm.channel = usable.front();
+    for (std::size_t i = 1; i < usable.size(); ++i)
+      pm.fallback += (i > 1 ? "," : "") + usable[i];
+    pm.route = m.route;
+    pm.language = m.language.language;
+    if (channel == templates::Channel::kZaloZns) {
+      boost::json::object data;
+      for (const auto& [k, v] : m.zns_data) data[k] = v;
+      pm.body = boost::json::serialize(
+          boost::json::object{{"template_id", m.zns_template_id}, {"template_data", data}});
+    } else {
+      pm.body = m.text;
+    }
+    pm.units = static_cast<std::int64_t>(m.units);
+    pm.cost_vnd = m.cost_vnd;
+    ++stats_.by_channel[pm.channel];
+    page.messages.push_back(std::move(pm));
+  }
+  st.reset();
+  page.end = page.households < settings_.page_rows;
+  stats_.households += page.households;
+  stats_.no_channel += page.no_channel;
+  stats_.unrenderable += page.unrenderable;
+  stats_.duplicate_phones += page.duplicate_phones;
+  return page;
+}
+
+PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const Round& round,
+                           const PlanPage& page, TimePoint now) {
+  PageWriteResult result;
+  const std::string created = format_time(now);
+  const std::string expires = format_time(campaign.end_at);
+  SQLite::Statement ins(db,
+                        "INSERT OR IGNORE INTO outbox(round_id, campaign_id, household_id, "
+                        "phone_e164, zalo_user_id, channel, fallback, route, language, body, "
+                        "units, cost_vnd, priority, expires_at, created_at, updated_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  for (const auto& m : page.messages) {
+    ins.reset();
+    ins.bind(1, round.id);
+    ins.bind(2, campaign.id);
+    ins.bind(3, m.household_id);
+    if (m.phone_e164.empty()) ins.bind(4); else ins.bindNoCopy(4, m.phone_e164);
+    if (m.zalo_user_id.empty()) ins.bind(5); else ins.bindNoCopy(5, m.zalo_user_id);
+    ins.bindNoCopy(6, m.channel);
+    ins.bindNoCopy(7, m.fallback);
+    ins.bindNoCopy(8, m.route);
+    ins.bindNoCopy(9, m.language);
+    ins.bindNoCopy(10, m.body);
+    ins.bind(11, static_cast<int64_t>(m.units));
+    ins.bind(12, static_cast<int64_t>(m.cost_vnd));
+    ins.bindNoCopy(13, campaign.priority);
+    ins.bindNoCopy(14, expires);
+    ins.bindNoCopy(15, created);
+    ins.bindNoCopy(16, created);
+    if (ins.exec() == 1) {
+      ++result.inserted;
+    } else {
+      ++result.duplicates;
+    }
+  }
+  SQLite::Statement cur(db,
+                        "UPDATE rounds SET cursor = ?, planned = planned + ?, skipped = skipped + "
+                        "?, heartbeat_at = ? WHERE id = ?");
+  cur.bind(1, static_cast<int64_t>(page.last_household_id));
+  cur.bind(2, static_cast<int64_t>(result.inserted));
+  cur.bind(3, static_cast<int64_t>(result.duplicates + page.no_channel + page.unrenderable));
+  cur.bind(4, created);
+  cur.bind(5, round.id);
+  cur.exec();
+  return result;
+}
+
+void finish_round(SQLite::Database& db, std::int64_t round_id) {
+  SQLite::Statement st(db,
+                       "UPDATE rounds SET state = 'expanded', expanded_at = "
+                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+  st.bind(1, round_id);
+  st.exec();
+}
+
+}  // namespace loa::campaigns
+
+namespace loa::campaigns {
+
+ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round round,
+                          PlannerSettings settings, const std::function<TimePoint()>& now,
+                          const std::function<void(const ExpandResult&)>& progress,
+                          const std::function<bool()>& keep_going) {
+  // Two stages on two cores: this thread reads and renders pages through its own read-only
+  // connection (a WAL snapshot), a writer thread stores them on `db`, one transaction a page.
+  // At most two pages wait between them, so memory stays flat.
+  SQLite::Database reader(db.getFilename(), SQLite::OPEN_READONLY, 5000);
+  Planner planner(reader, campaign, campaign_audience(db, campaign), std::move(settings));
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<PlanPage> queue;  // guarded by mutex
+  bool produced_all = false;   // guarded by mutex
+  bool stop = false;           // guarded by mutex: the writer stopped (pause, cancel, error)
+  std::exception_ptr error;    // guarded by mutex
+  ExpandResult result;         // written by the writer; read after join
+
+  std::thread writer([&] {
+    try {
+      for (;;) {
+        PlanPage page;
+        {
+          std::unique_lock lock(mutex);
+          cv.wait(lock, [&] { return !queue.empty() || produced_all; });
+          if (queue.empty()) return;
+          page = std::move(queue.front());
+          queue.pop_front();
+        }
+        cv.notify_all();
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        const auto current = find_campaign(db, campaign.id);
+        const bool stopping = keep_going && !keep_going();
+        if (stopping || !current ||
+            (current->state != CampaignState::kScheduled &&
+             current->state != CampaignState::kRunning)) {
+          // Paused or shutting down: the round goes back to pending with its cursor, so a
+          // resume or a restart picks it up at once. Cancelled (or gone): the round is over.
+          const bool later = stopping || (current && current->state == CampaignState::kPaused);
+          SQLite::Statement st(db, "UPDATE rounds SET state = ? WHERE id = ?");
+          st.bind(1, later ? "pending" : "cancelled");
+          st.bind(2, round.id);
+          st.exec();
+          tx.commit();
+          std::lock_guard lock(mutex);
+          stop = true;
+          cv.notify_all();
+          return;
+        }
+        const PageWriteResult w = write_page(db, campaign, round, page, now());
+        if (page.end) finish_round(db, round.id);
+        tx.commit();
+        round.cursor = page.last_household_id;
+        result.planned += w.inserted;
+        result.duplicates += w.duplicates;
+        result.no_channel += page.no_channel;
+        result.unrenderable += page.unrenderable;
+        if (progress) progress(result);
+        if (page.end) result.finished = true;
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      error = std::current_exception();
+      stop = true;
+      cv.notify_all();
+    }
+  });
+
+  std::int64_t cursor = round.cursor;
+  try {
+    for (;;) {
+      PlanPage page = planner.next_page(cursor);
+      cursor = page.last_household_id;
+      const bool end = page.end;
+      std::unique_lock lock(mutex);
+      cv.wait(lock, [&] { return queue.size() < 2 || stop; });
+      if (stop) break;
+      queue.push_back(std::move(page));
+      cv.notify_all();
+      if (end) break;
+    }
+  } catch (...) {
+    std::lock_guard lock(mutex);
+    if (!error) error = std::current_exception();
+  }
+  {
+    std::lock_guard lock(mutex);
+    produced_all = true;
+  }
+  cv.notify_all();
+  writer.join();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+}  // namespace loa::campaigns

@@ -1,0 +1,276 @@
+// `loa campaign create|validate|launch|pause|resume|cancel|show|list|expand`.
+#include <SQLiteCpp/Statement.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+
+#include "campaigns/audience.hpp"
+#include "campaigns/campaign.hpp"
+#include "campaigns/planner.hpp"
+#include "campaigns/round_scheduler.hpp"
+#include "engine/cli.hpp"
+#include "engine/clock.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/template_settings.hpp"
+
+namespace loa::engine::cli {
+namespace tpl = loa::templates;
+using namespace loa::campaigns;
+
+namespace {
+
+std::string actor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user ? user : "?");
+}
+
+std::string commas(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+Campaign campaign_by_name(SQLite::Database& db, const std::string& name) {
+  auto c = find_campaign(db, name);
+  if (!c) throw CampaignError("no campaign named '" + name + "' (see `loa campaign list`)");
+  return *c;
+}
+
+PlannerSettings settings_for(Context& ctx, SQLite::Database& db, const Campaign& c) {
+  return planner_settings(ctx.config(), db, c);
+}
+
+struct Estimate {
+  AudienceCount audience;
+  PlanStats stats;
+  tpl::CampaignEstimate cost;
+  TimePoint first_send{};
+  TimePoint last_send{};
+};
+
+// Plans the whole audience without writing anything.
+Estimate estimate(Context& ctx, SQLite::Database& db, const Campaign& c, TimePoint now) {
+  PlannerSettings settings = settings_for(ctx, db, c);
+  Estimate e;
+  const SqlFilter audience = campaign_audience(db, c);
+  e.audience = count_audience(db, audience);
+  settings.page_rows = 5000;
+  settings.dedupe_phones = true;
+  Planner planner(db, c, audience, settings);
+  std::int64_t cursor = 0;
+  for (;;) {
+    PlanPage page = planner.next_page(cursor);
+    cursor = page.last_household_id;
+    if (page.end) break;
+  }
+  e.stats = planner.stats();
+  e.cost = e.stats.estimate.result();
+  // Sending starts at start_at (or now, if later) outside quiet hours, and goes on at the
+  // routes' rates only while the window is open.
+  const TimePoint start = std::max(c.start_at, now);
+  e.first_send = c.quiet_hours.next_allowed(start);
+  double seconds_needed = 0;
+  for (const auto& r : e.cost.routes) {
+    const double rate = std::max(1, rate_for(ctx.config(), r.route));
+    seconds_needed = std::max(seconds_needed, static_cast<double>(r.units) / rate);
+  }
+  const double open_share = c.quiet_hours.open_minutes_per_day() / (24.0 * 60.0);
+  e.last_send = e.first_send + std::chrono::seconds(static_cast<long long>(
+                                   open_share > 0 ? seconds_needed / open_share : 0));
+  e.last_send = c.quiet_hours.next_allowed(e.last_send);
+  return e;
+}
+
+void print_estimate(const Campaign& c, const Estimate& e) {
+  auto line = [](const std::string& label, const std::string& value) {
+    std::cout << "  " << std::left << std::setw(36) << label << value << "\n";
+  };
+  std::cout << "Campaign " << c.name << " (" << c.topic << "), template " << c.template_key
+            << ", channels ";
+  for (std::size_t i = 0; i < c.channels.size(); ++i) std::cout << (i ? " then " : "") << c.channels[i];
+  std::cout << "\n";
+  std::cout << "Audience: " << (c.segment.empty() ? c.audience : "segment " + c.segment) << "\n";
+  line("households", commas(e.audience.households));
+  line("without a usable channel", commas(e.stats.no_channel));
+  line("phone already messaged (shared)", commas(e.stats.duplicate_phones));
+  line("messages", commas(e.cost.messages));
+  line("unrenderable", commas(e.stats.unrenderable));
+  std::cout << "By category:";
+  for (const auto& [k, n] : e.audience.by_category) std::cout << "  " << k << " " << commas(n);
+  std::cout << "\nBy language:";
+  for (const auto& [k, n] : e.audience.by_language) std::cout << "  " << k << " " << commas(n);
+  std::cout << "\nBy channel:";
+  for (const auto& [k, n] : e.stats.by_channel) std::cout << "  " << k << " " << commas(n);
+  std::cout << "\nLanguages sent: " << e.stats.languages.describe() << "\n";
+  std::cout << "Cost by route and language:\n";
+  for (const auto& l : e.cost.lines)
+    std::cout << "  " << std::left << std::setw(10) << l.route << std::setw(6) << l.language
+              << std::right << std::setw(10) << commas(l.messages) << " msgs " << std::setw(10)
+              << commas(l.units) << " units " << std::setw(16) << tpl::format_vnd(l.cost_vnd)
+              << "\n";
+  line("total", commas(e.cost.units) + " units, " + tpl::format_vnd(e.cost.cost_vnd) +
+                    (c.budget_vnd ? " (budget " + tpl::format_vnd(c.budget_vnd) + ")" : ""));
+  line("first send", format_time(e.first_send) + " (quiet hours " + c.quiet_hours.describe() + ")");
+  line("last send (estimate)", format_time(e.last_send));
+  for (const auto& err : e.stats.render_errors) std::cout << "  render error: " << err << "\n";
+}
+
+// Problems that refuse a launch.
+std::vector<std::string> launch_problems(const Campaign& c, const Estimate& e) {
+  std::vector<std::string> out;
+  if (e.cost.messages == 0) out.push_back("the audience yields no message");
+  if (e.stats.unrenderable > 0)
+    out.push_back(commas(e.stats.unrenderable) + " message(s) cannot be rendered");
+  if (c.budget_vnd > 0 && e.cost.cost_vnd > c.budget_vnd)
+    out.push_back("the estimated cost " + tpl::format_vnd(e.cost.cost_vnd) +
+                  " exceeds the budget " + tpl::format_vnd(c.budget_vnd));
+  return out;
+}
+
+int run_expand(Context& ctx, SQLite::Database& db) {
+  SystemClock clock;
+  (void)db;
+  Scheduler scheduler(
+      ctx.config().store_path(), clock,
+      [&ctx](SQLite::Database& d, const Campaign& c) { return settings_for(ctx, d, c); },
+      std::chrono::seconds(1), std::chrono::seconds(ctx.config().planner.stale_after_seconds));
+  return scheduler.run_once();
+}
+
+}  // namespace
+
+void register_campaign_commands(CLI::App& app, Context& ctx) {
+  auto* campaign = app.add_subcommand("campaign", "Campaigns: create, validate, launch, …");
+  campaign->require_subcommand(1);
+
+  auto file = std::make_shared<std::string>();
+  auto* create = campaign->add_subcommand("create", "Create a draft from a campaign file (TOML)");
+  create->add_option("FILE", *file, "e.g. ops/examples/campaign.toml")->required();
+  create->callback([&ctx, file] {
+    auto& db = ctx.store();
+    Campaign c = parse_campaign_file(*file);
+    settings_for(ctx, db, c);  // refuse before writing anything
+    const auto id = create_campaign(db, c, actor());
+    std::cout << "created campaign " << c.name << " (id " << id << ", draft); next: loa campaign "
+              << "validate " << c.name << "\n";
+    ctx.exit_code = kExitOk;
+  });
+
+  auto target = std::make_shared<std::string>();
+  auto* validate = campaign->add_subcommand(
+      "validate", "Validate and estimate a campaign (a name, or a file not yet created)");
+  validate->add_option("CAMPAIGN", *target, "Campaign name or .toml file")->required();
+  validate->callback([&ctx, target] {
+    auto& db = ctx.store();
+    Campaign c = target->ends_with(".toml") ? parse_campaign_file(*target)
+                                            : campaign_by_name(db, *target);
+    const Estimate e = estimate(ctx, db, c, SystemClock().now());
+    print_estimate(c, e);
+    const auto problems = launch_problems(c, e);
+    for (const auto& p : problems) std::cout << "PROBLEM: " << p << "\n";
+    std::cout << (problems.empty() ? "valid: ready to launch\n" : "not valid: launch refused\n");
+    ctx.exit_code = problems.empty() ? kExitOk : kExitFailure;
+  });
+
+  auto name = std::make_shared<std::string>();
+  auto detach = std::make_shared<bool>(false);
+  auto* launch = campaign->add_subcommand(
+      "launch",
+      "Validate, schedule, and expand the rounds that are due now into the outbox (a running "
+      "daemon does the same; only one of them plans each round)");
+  launch->add_option("NAME", *name, "Campaign name")->required();
+  launch->add_flag("--detach", *detach, "Only schedule; leave the expansion to the daemon");
+  launch->callback([&ctx, name, detach] {
+    auto& db = ctx.store();
+    Campaign c = campaign_by_name(db, *name);
+    const Estimate e = estimate(ctx, db, c, SystemClock().now());
+    const auto problems = launch_problems(c, e);
+    if (!problems.empty()) {
+      for (const auto& p : problems) std::cerr << "loa: launch refused: " << p << "\n";
+      ctx.exit_code = kExitFailure;
+      return;
+    }
+    transition(db, c.id, CampaignState::kScheduled, actor(),
+               commas(e.cost.messages) + " messages, " + tpl::format_vnd(e.cost.cost_vnd));
+    std::cout << "campaign " << c.name << " scheduled: " << commas(e.cost.messages)
+              << " messages, " << tpl::format_vnd(e.cost.cost_vnd) << ", first round "
+              << format_time(*round_due(c, 1)) << "\n";
+    if (!*detach) {
+      const int rounds = run_expand(ctx, db);
+      for (const auto& r : rounds_of(db, c.id))
+        std::cout << "round " << r.number << " (" << format_time(r.due_at) << "): "
+                  << to_string(r.state) << ", " << commas(static_cast<std::uint64_t>(r.planned))
+                  << " message(s) in the outbox\n";
+      if (rounds == 0) std::cout << "no round is due yet; the daemon starts it on time\n";
+    }
+    ctx.exit_code = kExitOk;
+  });
+
+  auto simple = [&](const char* verb, const char* help, CampaignState to) {
+    auto n = std::make_shared<std::string>();
+    auto* cmd = campaign->add_subcommand(verb, help);
+    cmd->add_option("NAME", *n, "Campaign name")->required();
+    cmd->callback([&ctx, n, to, verb] {
+      auto& db = ctx.store();
+      Campaign c = campaign_by_name(db, *n);
+      CampaignState target_state = to;
+      if (to == CampaignState::kRunning && rounds_of(db, c.id).empty())
+        target_state = CampaignState::kScheduled;  // resumed before any round started
+      transition(db, c.id, target_state, actor());
+      std::cout << "campaign " << c.name << ": " << to_string(c.state) << " -> "
+                << to_string(target_state) << " (" << verb << ")\n";
+      ctx.exit_code = kExitOk;
+    });
+  };
+  simple("pause", "Pause: nothing more is planned or sent until resume", CampaignState::kPaused);
+  simple("resume", "Resume a paused campaign", CampaignState::kRunning);
+  simple("cancel", "Cancel: what is not yet sent expires", CampaignState::kCancelled);
+
+  auto shown = std::make_shared<std::string>();
+  auto* show = campaign->add_subcommand("show", "Show a campaign, its rounds and its outbox");
+  show->add_option("NAME", *shown, "Campaign name")->required();
+  show->callback([&ctx, shown] {
+    auto& db = ctx.store();
+    Campaign c = campaign_by_name(db, *shown);
+    std::cout << "campaign " << c.name << " [" << to_string(c.state) << "]\n"
+              << "  topic       " << c.topic << "\n  template    " << c.template_key
+              << "\n  audience    " << (c.segment.empty() ? c.audience : "segment " + c.segment)
+              << "\n  channels    ";
+    for (std::size_t i = 0; i < c.channels.size(); ++i) std::cout << (i ? ", " : "") << c.channels[i];
+    std::cout << "\n  schedule    " << format_time(c.start_at) << " to " << format_time(c.end_at)
+              << ", " << to_string(c.recurrence) << ", quiet hours " << c.quiet_hours.describe()
+              << "\n";
+    for (const auto& r : rounds_of(db, c.id))
+      std::cout << "  round " << r.number << "  due " << format_time(r.due_at) << "  "
+                << to_string(r.state) << "  planned " << commas(static_cast<std::uint64_t>(r.planned))
+                << "\n";
+    SQLite::Statement st(db,
+                         "SELECT state, COUNT(*), SUM(units), SUM(cost_vnd) FROM outbox WHERE "
+                         "campaign_id = ? GROUP BY state ORDER BY state");
+    st.bind(1, c.id);
+    std::cout << "  outbox:";
+    while (st.executeStep())
+      std::cout << "  " << st.getColumn(0).getString() << " "
+                << commas(static_cast<std::uint64_t>(st.getColumn(1).getInt64()));
+    std::cout << "\n";
+    ctx.exit_code = kExitOk;
+  });
+
+  campaign->add_subcommand("list", "List campaigns")->callback([&ctx] {
+    for (const auto& c : list_campaigns(ctx.store()))
+      std::cout << c.name << "\t" << to_string(c.state) << "\t" << format_time(c.start_at)
+                << "\t" << c.template_key << "\n";
+    ctx.exit_code = kExitOk;
+  });
+
+  campaign->add_subcommand("expand", "Expand every due round now, in the foreground")
+      ->callback([&ctx] {
+        const int rounds = run_expand(ctx, ctx.store());
+        std::cout << rounds << " round(s) expanded\n";
+        ctx.exit_code = kExitOk;
+      });
+}
+
+}  // namespace loa::engine::cli

@@ -1,0 +1,31 @@
+// Configuration turned into the objects that rendering and planning use: the route table
+// (text policy, segment limits, prices, rates) and the language fallback chain.
+//
+// Thread-safety: pure functions of a Config.
+#pragma once
+
+#include <string_view>
+
+#include <SQLiteCpp/Database.h>
+
+#include "campaigns/planner.hpp"
+#include "engine/config.hpp"
+#include "templates/language_fallback.hpp"
+#include "templates/sms_route.hpp"
+
+namespace loa::engine {
+
+templates::RouteTable routes_from(const Config& config);
+// Throws ConfigError naming languages.fallback (load_config has checked it already).
+templates::FallbackChain fallback_from(const Config& config);
+// The route's send rate in its cost unit per second (SMS segments, Zalo messages), for
+// estimates of how long a campaign takes.
+int rate_for(const Config& config, std::string_view route);
+
+// What the planner needs for `campaign`: its template (from the store), the fallback chain and
+// the routes. Throws campaigns::CampaignError naming an unknown template, a channel the
+// template lacks, an unknown segment or a bad filter, before anything is written.
+campaigns::PlannerSettings planner_settings(const Config& config, SQLite::Database& db,
+                                            const campaigns::Campaign& campaign);
+
+}  // namespace loa::engine

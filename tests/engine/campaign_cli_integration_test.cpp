@@ -1,0 +1,179 @@
+// Campaigns end to end through the `loa` binary against the department's sample list:
+// validate, launch into the outbox exactly, survive a kill -9 mid-expansion, lifecycle.
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "engine/store.hpp"
+#include "tests/support/test_dirs.hpp"
+
+namespace loa::engine {
+namespace {
+
+using loa::test::fixtures_dir;
+using loa::test::loa_binary;
+using loa::test::run_command;
+using loa::test::source_dir;
+using loa::test::TempDir;
+using loa::test::write_file;
+
+class CampaignCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(loa("templates load " + (source_dir() / "ops/examples/templates.toml").string())
+                  .exit_code,
+              0);
+    ASSERT_EQ(loa("contacts import " + (fixtures_dir() / "households-sample.csv").string())
+                  .exit_code,
+              0);
+  }
+  test::CommandResult loa(const std::string& args, const std::string& env = "") {
+    return run_command("LOA_DAEMON_DATA_DIR=" + data_.string() + " " + env + " " +
+                       loa_binary().string() + " " + args);
+  }
+  SQLite::Database db() { return open_store(data_ / "loa.db", StoreMode::kReadOnly); }
+  int query(const std::string& sql) { return db().execAndGet(sql).getInt(); }
+  // A copy of the example campaign under another name.
+  std::string campaign_file(const std::string& name) {
+    std::ifstream in(source_dir() / "ops/examples/campaign.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text =
+        std::regex_replace(ss.str(), std::regex("name = \"bhyt-2026\""), "name = \"" + name + "\"");
+    const auto path = dir_ / (name + ".toml");
+    write_file(path, text);
+    return path.string();
+  }
+  // Independently of the planner: the audience's distinct usable phones (every household
+  // consents by default and none opted out, so a phone is a usable channel for zalo_zns or sms).
+  int expected_messages() {
+    return query(
+        "SELECT COUNT(DISTINCT phone_e164) FROM households WHERE category IN ('poor', "
+        "'near_poor') AND phone_e164 IS NOT NULL");
+  }
+  TempDir dir_;
+  std::filesystem::path data_ = dir_ / "data";
+};
+
+TEST_F(CampaignCli, ValidatePrintsTheEstimateAndLaunchExpandsExactly) {
+  auto v = loa("campaign validate " + (source_dir() / "ops/examples/campaign.toml").string());
+  ASSERT_EQ(v.exit_code, 0) << v.output;
+  for (const char* part : {"households", "without a usable channel", "Cost by route and language",
+                           "sms", "zalo_zns", "first send", "last send", "valid: ready to launch"})
+    EXPECT_NE(v.output.find(part), std::string::npos) << part << "\n" << v.output;
+  EXPECT_EQ(query("SELECT COUNT(*) FROM campaigns"), 0) << "validate of a file wrote a campaign";
+
+  ASSERT_EQ(loa("campaign create " + (source_dir() / "ops/examples/campaign.toml").string())
+                .exit_code,
+            0);
+  auto l = loa("campaign launch bhyt-2026");
+  ASSERT_EQ(l.exit_code, 0) << l.output;
+  const int expected = expected_messages();
+  EXPECT_GT(expected, 2000);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox"), expected);
+  EXPECT_EQ(query("SELECT COUNT(DISTINCT phone_e164) FROM outbox"), expected);  // no duplicate
+  EXPECT_EQ(query("SELECT COUNT(DISTINCT household_id) FROM outbox"), expected);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox o JOIN households h ON h.id = o.household_id "
+                  "WHERE h.category NOT IN ('poor', 'near_poor')"),
+            0);
+  // Zalo where the household uses it, SMS otherwise, with SMS as the fallback after Zalo.
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox o JOIN households h ON h.id = o.household_id "
+                  "WHERE o.channel = 'zalo_zns' AND h.has_zalo = 0"),
+            0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox WHERE channel = 'zalo_zns' AND fallback <> 'sms'"), 0);
+  EXPECT_GT(query("SELECT COUNT(*) FROM outbox WHERE units > 0 AND cost_vnd > 0"), 0);
+  // Launching again changes nothing: the campaign is running and its round is expanded.
+  auto again = loa("campaign launch bhyt-2026");
+  EXPECT_NE(again.exit_code, 0) << again.output;
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox"), expected);
+}
+
+TEST_F(CampaignCli, AKillDuringExpansionLeavesAnExactOutbox) {
+  ASSERT_EQ(loa("campaign create " + campaign_file("crash")).exit_code, 0);
+  // Small pages, so the expansion takes many transactions; a short staleness, so the rerun
+  // may take over at once.
+  const std::string env = "LOA_PLANNER_PAGE_ROWS=5 LOA_PLANNER_STALE_AFTER_SECONDS=1";
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("LOA_DAEMON_DATA_DIR", data_.c_str(), 1);
+    ::setenv("LOA_PLANNER_PAGE_ROWS", "5", 1);
+    ::setenv("LOA_LOG_LEVEL", "warn", 1);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(loa_binary().c_str(), "loa", "campaign", "launch", "crash",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it once some pages are in.
+  int planned = 0;
+  for (int i = 0; i < 3000 && planned < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    try {
+      planned = query("SELECT COUNT(*) FROM outbox");
+    } catch (const std::exception&) {
+    }
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const int at_kill = query("SELECT COUNT(*) FROM outbox");
+  const int expected = expected_messages();
+  ASSERT_GT(at_kill, 0) << "the planner was killed before it planned anything";
+  ASSERT_LT(at_kill, expected) << "the planner finished before it could be killed";
+  EXPECT_EQ(query("SELECT COUNT(*) FROM rounds WHERE state = 'expanding'"), 1);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto rerun = loa("campaign expand", env);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox"), expected);
+  EXPECT_EQ(query("SELECT COUNT(DISTINCT phone_e164) FROM outbox"), expected);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM rounds WHERE state = 'expanded'"), 1);
+  EXPECT_EQ(query("SELECT MAX(id) FROM households WHERE category IN ('poor', 'near_poor')"),
+            query("SELECT cursor FROM rounds"));
+}
+
+TEST_F(CampaignCli, LifecycleIsCheckedAndAudited) {
+  ASSERT_EQ(loa("campaign create " + campaign_file("life")).exit_code, 0);
+  EXPECT_NE(loa("campaign pause life").exit_code, 0);  // a draft cannot pause
+  ASSERT_EQ(loa("campaign launch life --detach").exit_code, 0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox"), 0);  // detached: the daemon expands
+  ASSERT_EQ(loa("campaign pause life").exit_code, 0);
+  ASSERT_EQ(loa("campaign resume life").exit_code, 0);
+  ASSERT_EQ(loa("campaign expand").exit_code, 0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox"), expected_messages());
+  ASSERT_EQ(loa("campaign cancel life").exit_code, 0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox WHERE state = 'planned'"), 0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM outbox WHERE state = 'cancelled'"), expected_messages());
+  EXPECT_NE(loa("campaign resume life").exit_code, 0);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM audit_log WHERE subject = 'campaign:life'"), 6)
+      << "create, schedule, pause, resume, run, cancel";
+}
+
+TEST_F(CampaignCli, BadCampaignsAreRefusedBeforeAnythingIsWritten) {
+  write_file(dir_ / "bad.toml",
+             "[campaign]\nname = \"x\"\ntemplate = \"no_such_template\"\naudience = "
+             "'category = \"poor\"'\nstart_at = \"2026-12-01\"\nend_at = \"2026-12-31\"\n");
+  auto r = loa("campaign create " + (dir_ / "bad.toml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown template 'no_such_template'"), std::string::npos) << r.output;
+  write_file(dir_ / "seg.toml",
+             "[campaign]\nname = \"y\"\ntemplate = \"ho_tro_bhyt\"\nsegment = \"nope\"\n"
+             "start_at = \"2026-12-01\"\nend_at = \"2026-12-31\"\n");
+  r = loa("campaign create " + (dir_ / "seg.toml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no segment named 'nope'"), std::string::npos) << r.output;
+  EXPECT_EQ(query("SELECT COUNT(*) FROM campaigns"), 0);
+}
+
+}  // namespace
+}  // namespace loa::engine
