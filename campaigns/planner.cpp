@@ -56,6 +56,10 @@ Planner::Planner(SQLite::Database& db, const Campaign& campaign, SqlFilter audie
   campaign_vars_.emplace_back("name", campaign_.name);
   campaign_vars_.emplace_back("topic", campaign_.topic);
   campaign_vars_.emplace_back("end_date", format_time(campaign_.end_at).substr(0, 10));
+  auto cleaned = templates::campaign_context(campaign_vars_);
+  if (!cleaned)
+    throw CampaignError("campaign '" + campaign_.name + "': " + cleaned.error().message);
+  campaign_context_ = std::move(cleaned.value());
   SQLite::Statement cats(db_, "SELECT code, label_vi FROM categories");
   while (cats.executeStep())
     category_labels_[cats.getColumn(0).getString()] = cats.getColumn(1).getString();
@@ -119,7 +123,7 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     vars.has_zalo = has_zalo;
 
     const auto channel = templates::parse_channel(usable.front()).value_or(templates::Channel::kSms);
-    auto context = templates::make_context(vars, campaign_vars_);
+    auto context = templates::make_context(vars, campaign_context_);
     if (!context) {
       ++page.unrenderable;
       if (stats_.render_errors.size() < 5)

@@ -95,6 +95,7 @@ class Planner {
   SqlFilter audience_;
   PlannerSettings settings_;
   std::vector<std::pair<std::string, std::string>> campaign_vars_;
+  templates::Value campaign_context_;  // cleaned once, shared by every household's context
   std::map<std::string, std::string> category_labels_;
   std::unique_ptr<SQLite::Statement> select_;
   std::unordered_set<std::uint64_t> phones_seen_;  // hashes; dedupe_phones only

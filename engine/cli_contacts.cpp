@@ -137,9 +137,6 @@ int run_import(Context& ctx, const ImportArgs& args) {
   std::unique_ptr<HouseholdStore> store;
   std::int64_t import_id = 0;
   if (!args.dry_run) {
-    // A large list updates four indexes in random order; a bigger page cache for this one
-    // connection keeps them in memory (bounded: 64 MiB).
-    db->exec("PRAGMA cache_size = -65536");
     db->exec("PRAGMA threads = 2");  // lets SQLite sort with a helper when rebuilding indexes
     store = std::make_unique<HouseholdStore>(*db, fs::path(args.file).filename().string(),
                                              kImportBatchRows);

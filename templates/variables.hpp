@@ -67,6 +67,11 @@ std::vector<VariableUse> unknown_variables(const Template& tmpl, const VariableS
 // cleaning rule removed from values.
 TextResult<Value> make_context(const HouseholdVariables& household,
                                const CampaignVariables& campaign, std::size_t* removed = nullptr);
+// The same in two steps, for callers that render many households of one campaign: the
+// campaign's values are cleaned once (campaign_context), then shared by every context.
+TextResult<Value> campaign_context(const CampaignVariables& campaign);
+TextResult<Value> make_context(const HouseholdVariables& household, const Value& campaign,
+                               std::size_t* removed = nullptr);
 
 // Built-in samples for previews and library validation before any list is imported: one
 // household per language the province writes in (vi, rad, cmo, jra), with names shaped like the

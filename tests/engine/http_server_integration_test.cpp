@@ -32,7 +32,7 @@ class HttpServerTest : public ::testing::Test {
     // Answers later, from a timer: a request in flight for `ms` milliseconds.
     server->route(http::verb::get, "/slow", [this](const HttpRequest& req, HttpRespond respond) {
       auto timer = std::make_shared<boost::asio::steady_timer>(io_.io());
-      const int ms = req.target().ends_with("long") ? 5000 : 300;
+      const int ms = req.target().ends_with("long") ? 5000 : 1000;
       timer->expires_after(std::chrono::milliseconds(ms));
       timer->async_wait([timer, respond](boost::system::error_code) {
         respond(make_response(200, R"({"slow":true})"));
@@ -117,7 +117,7 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheCapGet503) {
   // Two slow requests hold both slots.
   auto a = std::async(std::launch::async, [&] { return http_request(server->port(), "GET", "/slow"); });
   auto b = std::async(std::launch::async, [&] { return http_request(server->port(), "GET", "/slow"); });
-  for (int i = 0; i < 100 && server->connections() < 2; ++i)
+  for (int i = 0; i < 400 && server->connections() < 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(http_request(server->port(), "GET", "/hello").status, 503);
   EXPECT_EQ(a.get().status, 200);
