@@ -57,6 +57,9 @@ int Scheduler::run_once() {
     // (measured: 46k -> 78k messages/s for 1M), and truncate it to 64 MB afterwards.
     db_->exec("PRAGMA wal_autocheckpoint=50000");
     db_->exec("PRAGMA journal_size_limit=67108864");
+    // The outbox's UNIQUE(round, phone) index fills in random phone order; a larger cache
+    // for this one connection keeps it in memory (measured on 1M messages: 66k -> 75k/s).
+    db_->exec("PRAGMA cache_size=-65536");
   }
   SQLite::Database& db = *db_;
   const TimePoint now = clock_.now();

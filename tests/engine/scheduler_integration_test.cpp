@@ -1,0 +1,103 @@
+// The daemon's scheduler with an injected clock: rounds start when the clock says so, a round
+// missed while loa was down starts once, recurring rounds follow, ended campaigns complete.
+#include "engine/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include "campaigns/round_scheduler.hpp"
+#include "engine/store.hpp"
+#include "engine/template_settings.hpp"
+#include "tests/support/test_dirs.hpp"
+
+namespace loa::engine {
+namespace {
+
+using campaigns::parse_time;
+using campaigns::TimePoint;
+
+TimePoint at(const char* text) { return parse_time(text).value(); }
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = test::run_command("LOA_DAEMON_DATA_DIR=" + (dir_ / "data").string() + " " +
+                               test::loa_binary().string() + " templates load " +
+                               (test::source_dir() / "ops/examples/templates.toml").string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    path_ = dir_ / "data" / "loa.db";
+    db_ = std::make_unique<SQLite::Database>(open_store(path_, StoreMode::kReadWrite));
+    db_->exec(
+        "INSERT INTO households(household_code, name, phone_e164, language, category, commune) "
+        "VALUES ('A', 'Một', '+84912345678', 'vi', 'poor', 'Xã Ea Tu'), "
+        "('B', 'Hai', '+84912345679', 'rad', 'poor', 'Xã Ea Tu'), "
+        "('C', 'Ba', '+84912345670', 'vi', 'escaped', 'Xã Ea Tu')");
+  }
+  std::int64_t campaign(campaigns::Recurrence recurrence) {
+    campaigns::Campaign c;
+    c.name = "weekly";
+    c.template_key = "ho_tro_bhyt";
+    c.audience = R"(category = "poor")";
+    c.channels = {"sms"};
+    c.start_at = at("2026-12-01T08:00:00+07:00");
+    c.end_at = at("2026-12-20T20:00:00+07:00");
+    c.recurrence = recurrence;
+    const auto id = campaigns::create_campaign(*db_, c, "test");
+    campaigns::transition(*db_, id, campaigns::CampaignState::kScheduled, "test");
+    return id;
+  }
+  int outbox() { return db_->execAndGet("SELECT COUNT(*) FROM outbox").getInt(); }
+
+  test::TempDir dir_;
+  std::filesystem::path path_;
+  std::unique_ptr<SQLite::Database> db_;
+  Config config_ = load_config_text("", "test", false);
+};
+
+TEST_F(SchedulerTest, RoundsFollowTheInjectedClock) {
+  const auto id = campaign(campaigns::Recurrence::kWeekly);
+  ManualClock clock(at("2026-11-30T12:00:00+07:00"));
+  Scheduler scheduler(path_, clock, [this](SQLite::Database& db, const campaigns::Campaign& c) {
+    return planner_settings(config_, db, c);
+  });
+  EXPECT_EQ(scheduler.run_once(), 0);  // before the start
+  EXPECT_EQ(outbox(), 0);
+
+  clock.set(at("2026-12-01T08:00:00+07:00"));
+  EXPECT_EQ(scheduler.run_once(), 1);
+  EXPECT_EQ(outbox(), 2);  // the two poor households
+  EXPECT_EQ(scheduler.run_once(), 0);  // never twice
+  EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kRunning);
+
+  // Down from the 2nd to the 16th: rounds 2 (the 8th) and 3 (the 15th) were missed; only the
+  // latest starts, once.
+  clock.set(at("2026-12-16T09:00:00+07:00"));
+  EXPECT_EQ(scheduler.run_once(), 1);
+  EXPECT_EQ(outbox(), 4);
+  EXPECT_EQ(db_->execAndGet("SELECT group_concat(number) FROM rounds").getString(), "1,3");
+  EXPECT_EQ(scheduler.run_once(), 0);
+
+  // Past the end: the campaign completes; nothing was sent, so everything planned expires.
+  clock.set(at("2026-12-20T20:00:00+07:00"));
+  scheduler.run_once();
+  EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kCompleted);
+  EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 4);
+}
+
+TEST_F(SchedulerTest, TheThreadRunsPassesUntilStopped) {
+  campaign(campaigns::Recurrence::kNone);
+  ManualClock clock(at("2026-12-01T09:00:00+07:00"));
+  Scheduler scheduler(
+      path_, clock,
+      [this](SQLite::Database& db, const campaigns::Campaign& c) {
+        return planner_settings(config_, db, c);
+      },
+      std::chrono::milliseconds(20));
+  scheduler.start();
+  for (int i = 0; i < 250 && outbox() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  scheduler.stop();
+  EXPECT_EQ(outbox(), 2);
+}
+
+}  // namespace
+}  // namespace loa::engine
