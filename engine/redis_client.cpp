@@ -28,6 +28,7 @@ class RedisCategory : public boost::system::error_category {
       case RedisErrc::kConnectionLost: return "Redis connection lost with the command in flight";
       case RedisErrc::kQueueFull: return "too many Redis commands pending";
       case RedisErrc::kClosed: return "Redis client closed";
+      case RedisErrc::kErrorReply: return "Redis answered with an error";
     }
     return "unknown Redis error";
   }

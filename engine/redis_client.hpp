@@ -65,6 +65,7 @@ enum class RedisErrc {
   kConnectionLost,  // the connection dropped with the command in flight
   kQueueFull,       // max_pending reached
   kClosed,          // the client was closed
+  kErrorReply,      // for callers that expect data: Redis answered -ERR (e.g. a script error)
 };
 const boost::system::error_category& redis_category();
 boost::system::error_code make_error_code(RedisErrc e);
