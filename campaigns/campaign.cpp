@@ -1,5 +1,7 @@
 #include "campaigns/campaign.hpp"
 
+#include "campaigns/audit.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -79,17 +81,6 @@ constexpr const char* kSelect =
     "SELECT id, name, topic, template_key, audience, segment, channels, priority, start_at, "
     "end_at, recurrence, quiet_hours, frequency_cap, frequency_window_days, budget_vnd, "
     "variables, state FROM campaigns";
-
-void audit(SQLite::Database& db, const std::string& actor, const std::string& action,
-           const std::string& subject, const std::string& detail) {
-  SQLite::Statement st(db,
-                       "INSERT INTO audit_log(actor, action, subject, detail) VALUES (?,?,?,?)");
-  st.bind(1, actor);
-  st.bind(2, action);
-  st.bind(3, subject);
-  st.bind(4, detail);
-  st.exec();
-}
 
 }  // namespace
 
@@ -312,7 +303,7 @@ std::int64_t create_campaign(SQLite::Database& db, const Campaign& c, const std:
   st.bind(15, encode_variables(c.variables));
   st.exec();
   const auto id = db.getLastInsertRowid();
-  audit(db, actor, "campaign.create", "campaign:" + c.name, "draft");
+  record_audit(db, actor, "campaign.create", "campaign:" + c.name, "draft");
   tx.commit();
   return id;
 }
@@ -360,7 +351,7 @@ void transition(SQLite::Database& db, std::int64_t campaign_id, CampaignState to
     db.exec("UPDATE rounds SET state = 'cancelled' WHERE campaign_id = " +
             std::to_string(campaign_id) + " AND state = 'pending'");
   }
-  audit(db, actor, "campaign." + std::string(to_string(to)), "campaign:" + c->name,
+  record_audit(db, actor, "campaign." + std::string(to_string(to)), "campaign:" + c->name,
         std::string(to_string(c->state)) + " -> " + std::string(to_string(to)) +
             (why.empty() ? "" : ": " + why));
   tx.commit();

@@ -13,6 +13,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ class Context {
   std::optional<Config> config_;
   std::unique_ptr<SQLite::Database> store_;
 };
+
+// "cli:<user>", the actor of audit rows written by the command line.
+std::string actor();
+// 1234567 -> "1,234,567".
+std::string with_commas(std::uint64_t n);
 
 void register_daemon_commands(CLI::App& app, Context& ctx);    // serve, db, config, version
 void register_contact_commands(CLI::App& app, Context& ctx);   // contacts, audience, segments

@@ -21,17 +21,6 @@ using namespace loa::campaigns;
 
 namespace {
 
-std::string actor() {
-  const char* user = std::getenv("USER");
-  return std::string("cli:") + (user ? user : "?");
-}
-
-std::string commas(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
-
 Campaign campaign_by_name(SQLite::Database& db, const std::string& name) {
   auto c = find_campaign(db, name);
   if (!c) throw CampaignError("no campaign named '" + name + "' (see `loa campaign list`)");
@@ -92,25 +81,25 @@ void print_estimate(const Campaign& c, const Estimate& e) {
   for (std::size_t i = 0; i < c.channels.size(); ++i) std::cout << (i ? " then " : "") << c.channels[i];
   std::cout << "\n";
   std::cout << "Audience: " << (c.segment.empty() ? c.audience : "segment " + c.segment) << "\n";
-  line("households", commas(e.audience.households));
-  line("without a usable channel", commas(e.stats.no_channel));
-  line("phone already messaged (shared)", commas(e.stats.duplicate_phones));
-  line("messages", commas(e.cost.messages));
-  line("unrenderable", commas(e.stats.unrenderable));
+  line("households", with_commas(e.audience.households));
+  line("without a usable channel", with_commas(e.stats.no_channel));
+  line("phone already messaged (shared)", with_commas(e.stats.duplicate_phones));
+  line("messages", with_commas(e.cost.messages));
+  line("unrenderable", with_commas(e.stats.unrenderable));
   std::cout << "By category:";
-  for (const auto& [k, n] : e.audience.by_category) std::cout << "  " << k << " " << commas(n);
+  for (const auto& [k, n] : e.audience.by_category) std::cout << "  " << k << " " << with_commas(n);
   std::cout << "\nBy language:";
-  for (const auto& [k, n] : e.audience.by_language) std::cout << "  " << k << " " << commas(n);
+  for (const auto& [k, n] : e.audience.by_language) std::cout << "  " << k << " " << with_commas(n);
   std::cout << "\nBy channel:";
-  for (const auto& [k, n] : e.stats.by_channel) std::cout << "  " << k << " " << commas(n);
+  for (const auto& [k, n] : e.stats.by_channel) std::cout << "  " << k << " " << with_commas(n);
   std::cout << "\nLanguages sent: " << e.stats.languages.describe() << "\n";
   std::cout << "Cost by route and language:\n";
   for (const auto& l : e.cost.lines)
     std::cout << "  " << std::left << std::setw(10) << l.route << std::setw(6) << l.language
-              << std::right << std::setw(10) << commas(l.messages) << " msgs " << std::setw(10)
-              << commas(l.units) << " units " << std::setw(16) << tpl::format_vnd(l.cost_vnd)
+              << std::right << std::setw(10) << with_commas(l.messages) << " msgs " << std::setw(10)
+              << with_commas(l.units) << " units " << std::setw(16) << tpl::format_vnd(l.cost_vnd)
               << "\n";
-  line("total", commas(e.cost.units) + " units, " + tpl::format_vnd(e.cost.cost_vnd) +
+  line("total", with_commas(e.cost.units) + " units, " + tpl::format_vnd(e.cost.cost_vnd) +
                     (c.budget_vnd ? " (budget " + tpl::format_vnd(c.budget_vnd) + ")" : ""));
   line("first send", format_time(e.first_send) + " (quiet hours " + c.quiet_hours.describe() + ")");
   line("last send (estimate)", format_time(e.last_send));
@@ -122,7 +111,7 @@ std::vector<std::string> launch_problems(const Campaign& c, const Estimate& e) {
   std::vector<std::string> out;
   if (e.cost.messages == 0) out.push_back("the audience yields no message");
   if (e.stats.unrenderable > 0)
-    out.push_back(commas(e.stats.unrenderable) + " message(s) cannot be rendered");
+    out.push_back(with_commas(e.stats.unrenderable) + " message(s) cannot be rendered");
   if (c.budget_vnd > 0 && e.cost.cost_vnd > c.budget_vnd)
     out.push_back("the estimated cost " + tpl::format_vnd(e.cost.cost_vnd) +
                   " exceeds the budget " + tpl::format_vnd(c.budget_vnd));
@@ -193,15 +182,15 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
       return;
     }
     transition(db, c.id, CampaignState::kScheduled, actor(),
-               commas(e.cost.messages) + " messages, " + tpl::format_vnd(e.cost.cost_vnd));
-    std::cout << "campaign " << c.name << " scheduled: " << commas(e.cost.messages)
+               with_commas(e.cost.messages) + " messages, " + tpl::format_vnd(e.cost.cost_vnd));
+    std::cout << "campaign " << c.name << " scheduled: " << with_commas(e.cost.messages)
               << " messages, " << tpl::format_vnd(e.cost.cost_vnd) << ", first round "
               << format_time(*round_due(c, 1)) << "\n";
     if (!*detach) {
       const int rounds = run_expand(ctx, db);
       for (const auto& r : rounds_of(db, c.id))
         std::cout << "round " << r.number << " (" << format_time(r.due_at) << "): "
-                  << to_string(r.state) << ", " << commas(static_cast<std::uint64_t>(r.planned))
+                  << to_string(r.state) << ", " << with_commas(static_cast<std::uint64_t>(r.planned))
                   << " message(s) in the outbox\n";
       if (rounds == 0) std::cout << "no round is due yet; the daemon starts it on time\n";
     }
@@ -244,7 +233,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
               << "\n";
     for (const auto& r : rounds_of(db, c.id))
       std::cout << "  round " << r.number << "  due " << format_time(r.due_at) << "  "
-                << to_string(r.state) << "  planned " << commas(static_cast<std::uint64_t>(r.planned))
+                << to_string(r.state) << "  planned " << with_commas(static_cast<std::uint64_t>(r.planned))
                 << "\n";
     SQLite::Statement st(db,
                          "SELECT state, COUNT(*), SUM(units), SUM(cost_vnd) FROM outbox WHERE "
@@ -253,7 +242,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     std::cout << "  outbox:";
     while (st.executeStep())
       std::cout << "  " << st.getColumn(0).getString() << " "
-                << commas(static_cast<std::uint64_t>(st.getColumn(1).getInt64()));
+                << with_commas(static_cast<std::uint64_t>(st.getColumn(1).getInt64()));
     std::cout << "\n";
     ctx.exit_code = kExitOk;
   });

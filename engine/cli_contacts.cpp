@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "campaigns/audience.hpp"
+#include "campaigns/audit.hpp"
 #include "campaigns/household_import.hpp"
 #include "campaigns/household_store.hpp"
 #include "campaigns/write_behind_sink.hpp"
@@ -27,11 +28,6 @@ using namespace loa::campaigns;
 
 namespace {
 
-std::string with_commas(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
 
 // Pads to a width in characters, not bytes, so Vietnamese labels line up (NFC text: one code
 // point per column, combining marks U+0300-U+036F take none).
@@ -177,17 +173,11 @@ int run_import(Context& ctx, const ImportArgs& args) {
     st.bind(6, report_path.string());
     st.bind(7, static_cast<int64_t>(import_id));
     st.exec();
-    SQLite::Statement audit(*db,
-                            "INSERT INTO audit_log(actor, action, subject, detail) VALUES "
-                            "(?, 'contacts.import', ?, ?)");
-    const char* user = std::getenv("USER");
-    audit.bind(1, std::string("cli:") + (user ? user : "?"));
-    audit.bind(2, args.file);
-    audit.bind(3, "rows " + std::to_string(s.rows) + ", inserted " +
-                      std::to_string(store->inserted()) + ", updated " +
-                      std::to_string(store->updated()) + ", rejected " +
-                      std::to_string(s.rejected));
-    audit.exec();
+    record_audit(*db, actor(), "contacts.import", args.file,
+                 "rows " + std::to_string(s.rows) + ", inserted " +
+                     std::to_string(store->inserted()) + ", updated " +
+                     std::to_string(store->updated()) + ", rejected " +
+                     std::to_string(s.rejected));
   }
 
   auto line = [](const std::string& label, std::uint64_t n, const std::string& note = "") {

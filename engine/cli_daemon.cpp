@@ -32,6 +32,17 @@ SQLite::Database& Context::store() {
 
 bool Context::store_exists() { return std::filesystem::exists(config().store_path()); }
 
+std::string actor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
 namespace {
 
 int run_serve(Context& ctx, const std::string& role_text) {

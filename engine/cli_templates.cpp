@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "campaigns/template_store.hpp"
+#include "campaigns/audit.hpp"
 #include "engine/cli.hpp"
 #include "engine/template_settings.hpp"
 #include "templates/campaign_estimate.hpp"
@@ -151,10 +152,6 @@ std::string zns_params_json(const std::vector<tpl::ZnsParamSource>& params) {
   return json::serialize(array);
 }
 
-std::string actor() {
-  const char* user = std::getenv("USER");
-  return std::string("cli:") + (user != nullptr && *user != '\0' ? user : "unknown");
-}
 
 enum class SaveOutcome { kInserted, kUpdated, kUnchanged };
 
@@ -213,14 +210,9 @@ void save_template(SQLite::Database& db, const tpl::TemplateSource& source, cons
     variant_row.bind(6, zns_params_json(variant.zns_params));
     variant_row.exec();
   }
-  SQLite::Statement audit(
-      db, "INSERT INTO audit_log (actor, action, subject, detail) VALUES (?, ?, ?, ?)");
-  audit.bind(1, actor());
-  audit.bind(2, "templates.load");
-  audit.bind(3, "template:" + source.key);
-  audit.bind(4, (existing ? "updated to revision " : "created at revision ") +
-                    std::to_string(revision) + " from " + file);
-  audit.exec();
+  campaigns::record_audit(db, actor(), "templates.load", "template:" + source.key,
+                          (existing ? "updated to revision " : "created at revision ") +
+                              std::to_string(revision) + " from " + file);
 }
 
 // "sms: vi; awaiting rad, cmo, jra · zalo_oa: vi · zalo_zns: vi"

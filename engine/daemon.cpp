@@ -16,6 +16,7 @@
 #include <future>
 #include <mutex>
 
+#include "campaigns/audit.hpp"
 #include "engine/http_server.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/redis_process.hpp"
@@ -97,13 +98,7 @@ void prepare_data_dir(const fs::path& dir, int& lock_fd) {
 StoreWrite audit(std::string action, std::string subject, std::string detail) {
   return {[action = std::move(action), subject = std::move(subject),
            detail = std::move(detail)](SQLite::Database& db) {
-            SQLite::Statement st(db,
-                                 "INSERT INTO audit_log(actor, action, subject, detail) "
-                                 "VALUES ('system', ?, ?, ?)");
-            st.bind(1, action);
-            st.bind(2, subject);
-            st.bind(3, detail);
-            st.exec();
+            campaigns::record_audit(db, "system", action, subject, detail);
           },
           nullptr};
 }
