@@ -52,11 +52,11 @@ SqlFilter campaign_audience(SQLite::Database& db, const Campaign& c) {
 Planner::Planner(SQLite::Database& db, const Campaign& campaign, SqlFilter audience,
                  PlannerSettings settings)
     : db_(db), campaign_(campaign), audience_(std::move(audience)), settings_(std::move(settings)) {
-  campaign_vars_ = campaign_.variables;
-  campaign_vars_.emplace_back("name", campaign_.name);
-  campaign_vars_.emplace_back("topic", campaign_.topic);
-  campaign_vars_.emplace_back("end_date", format_time(campaign_.end_at).substr(0, 10));
-  auto cleaned = templates::campaign_context(campaign_vars_);
+  templates::CampaignVariables vars = campaign_.variables;
+  vars.emplace_back("name", campaign_.name);
+  vars.emplace_back("topic", campaign_.topic);
+  vars.emplace_back("end_date", format_time(campaign_.end_at).substr(0, 10));
+  auto cleaned = templates::campaign_context(vars);
   if (!cleaned)
     throw CampaignError("campaign '" + campaign_.name + "': " + cleaned.error().message);
   campaign_context_ = std::move(cleaned.value());

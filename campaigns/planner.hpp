@@ -94,7 +94,6 @@ class Planner {
   const Campaign& campaign_;
   SqlFilter audience_;
   PlannerSettings settings_;
-  std::vector<std::pair<std::string, std::string>> campaign_vars_;
   templates::Value campaign_context_;  // cleaned once, shared by every household's context
   std::map<std::string, std::string> category_labels_;
   std::unique_ptr<SQLite::Statement> select_;

@@ -79,7 +79,7 @@ class Cleaner {
 
 }  // namespace
 
-TextResult<Value> campaign_context(const CampaignVariables& campaign) {
+TextResult<Value> campaign_context(const CampaignVariables& campaign, std::size_t* removed) {
   Cleaner clean;
   Value campaign_value = Value::map({});
   for (const auto& [name, value] : campaign) {
@@ -87,6 +87,7 @@ TextResult<Value> campaign_context(const CampaignVariables& campaign) {
     campaign_value.set(name, clean("campaign." + name, value));
   }
   if (clean.failure) return std::move(*clean.failure);
+  if (removed != nullptr) *removed = clean.removed;
   return campaign_value;
 }
 
@@ -127,16 +128,12 @@ TextResult<Value> make_context(const HouseholdVariables& household, const Value&
 
 TextResult<Value> make_context(const HouseholdVariables& household,
                                const CampaignVariables& campaign, std::size_t* removed) {
-  auto campaign_value = campaign_context(campaign);
+  std::size_t campaign_removed = 0;
+  auto campaign_value = campaign_context(campaign, &campaign_removed);
   if (!campaign_value) return campaign_value.error();
   std::size_t household_removed = 0;
   auto context = make_context(household, campaign_value.value(), &household_removed);
-  if (context && removed != nullptr) {
-    std::size_t campaign_removed = 0;
-    for (const auto& [name, value] : campaign)
-      if (auto c = clean_text(value)) campaign_removed += c->removed;
-    *removed = household_removed + campaign_removed;
-  }
+  if (context && removed != nullptr) *removed = household_removed + campaign_removed;
   return context;
 }
 

@@ -69,7 +69,8 @@ TextResult<Value> make_context(const HouseholdVariables& household,
                                const CampaignVariables& campaign, std::size_t* removed = nullptr);
 // The same in two steps, for callers that render many households of one campaign: the
 // campaign's values are cleaned once (campaign_context), then shared by every context.
-TextResult<Value> campaign_context(const CampaignVariables& campaign);
+TextResult<Value> campaign_context(const CampaignVariables& campaign,
+                                   std::size_t* removed = nullptr);
 TextResult<Value> make_context(const HouseholdVariables& household, const Value& campaign,
                                std::size_t* removed = nullptr);
 
