@@ -74,4 +74,30 @@ int end_campaigns(SQLite::Database& db, TimePoint now) {
   return ended;
 }
 
+int complete_campaigns(SQLite::Database& db, TimePoint now) {
+  int completed = 0;
+  for (const Campaign& c : list_campaigns(db)) {
+    if (c.state != CampaignState::kRunning || c.recurrence != Recurrence::kNone) continue;
+    if (now >= c.end_at) continue;  // end_campaigns' case: its unsent messages expire
+    SQLite::Statement open_rounds(
+        db,
+        "SELECT COUNT(*), COALESCE(SUM(state IN ('pending', 'expanding')), 0) FROM rounds "
+        "WHERE campaign_id = ?");
+    open_rounds.bind(1, c.id);
+    open_rounds.executeStep();
+    if (open_rounds.getColumn(0).getInt64() == 0 || open_rounds.getColumn(1).getInt64() > 0)
+      continue;
+    SQLite::Statement unsent(db,
+                             "SELECT EXISTS(SELECT 1 FROM outbox WHERE campaign_id = ? AND "
+                             "state IN ('planned', 'queued'))");
+    unsent.bind(1, c.id);
+    unsent.executeStep();
+    if (unsent.getColumn(0).getInt() != 0) continue;
+    transition(db, c.id, CampaignState::kCompleted, "system:scheduler",
+               "every round planned, no message left to send");
+    ++completed;
+  }
+  return completed;
+}
+
 }  // namespace loa::campaigns

@@ -11,6 +11,10 @@
 //    campaign becomes running with its first round.
 //  - end_campaigns(now): a campaign whose end_at has passed is completed, and its messages not
 //    yet sent expire.
+//  - complete_campaigns(now): a running one-off campaign (recurrence none) is completed as
+//    soon as its rounds are all planned (none pending or expanding) and none of its messages
+//    waits to be sent (no outbox row planned or queued); receipts for its sent messages still
+//    update the outbox afterwards. Recurring campaigns complete at end_at (end_campaigns).
 //
 // Thread-safety: one thread per Database.
 #pragma once
@@ -34,5 +38,6 @@ std::vector<DueRound> due_rounds(SQLite::Database& db, TimePoint now,
 bool take_round(SQLite::Database& db, const DueRound& due, TimePoint now,
                 std::chrono::seconds stale_after = std::chrono::seconds(30));
 int end_campaigns(SQLite::Database& db, TimePoint now);
+int complete_campaigns(SQLite::Database& db, TimePoint now);
 
 }  // namespace loa::campaigns

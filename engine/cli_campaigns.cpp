@@ -1,13 +1,16 @@
 // `loa campaign create|validate|launch|pause|resume|cancel|show|list|expand`.
-#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
 
 #include "campaigns/audience.hpp"
 #include "campaigns/campaign.hpp"
+#include "campaigns/funnel.hpp"
 #include "campaigns/planner.hpp"
 #include "campaigns/round_scheduler.hpp"
 #include "engine/cli.hpp"
@@ -17,6 +20,7 @@
 
 namespace loa::engine::cli {
 namespace tpl = loa::templates;
+namespace json = boost::json;
 using namespace loa::campaigns;
 
 namespace {
@@ -128,6 +132,47 @@ int run_expand(Context& ctx, SQLite::Database& db) {
   return scheduler.run_once();
 }
 
+std::string count_text(long long n) { return with_commas(static_cast<std::uint64_t>(n)); }
+
+// The funnel as lines: each state with its share of all messages, failures by reason.
+void print_funnel(const Funnel& f) {
+  const long long total = f.total();
+  std::cout << "  messages    " << count_text(total) << "\n";
+  auto line = [&](const char* label, long long n) {
+    std::cout << "    " << std::left << std::setw(12) << label << std::right << std::setw(12)
+              << count_text(n);
+    if (total > 0)
+      std::cout << fmt::format("  {:5.1f} %",
+                               100.0 * static_cast<double>(n) / static_cast<double>(total));
+    std::cout << "\n";
+  };
+  line("planned", f.planned);
+  line("queued", f.queued);
+  line("sent", f.sent);
+  line("delivered", f.delivered);
+  line("failed", f.failed);
+  for (const auto& [reason, n] : f.failed_by_reason)
+    std::cout << "      " << std::left << std::setw(32) << (reason.empty() ? "(no reason)" : reason)
+              << std::right << std::setw(10) << count_text(n) << "\n";
+  line("expired", f.expired);
+  line("cancelled", f.cancelled);
+  std::cout << "  cost so far " << tpl::format_vnd(f.cost_vnd) << "\n"
+            << "  replies     " << count_text(f.replies) << "\n";
+}
+
+void print_funnel_json(const Campaign& c, const Funnel& f) {
+  json::object reasons;
+  for (const auto& [reason, n] : f.failed_by_reason) reasons[reason] = n;
+  json::object funnel{
+      {"planned", f.planned},     {"queued", f.queued},  {"sent", f.sent},
+      {"delivered", f.delivered}, {"failed", f.failed},  {"expired", f.expired},
+      {"cancelled", f.cancelled}, {"total", f.total()},  {"failed_by_reason", std::move(reasons)},
+      {"cost_vnd", f.cost_vnd},   {"replies", f.replies}};
+  json::object out{
+      {"name", c.name}, {"state", std::string(to_string(c.state))}, {"funnel", std::move(funnel)}};
+  std::cout << json::serialize(out) << "\n";
+}
+
 }  // namespace
 
 void register_campaign_commands(CLI::App& app, Context& ctx) {
@@ -218,16 +263,26 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
   simple("cancel", "Cancel: what is not yet sent expires", CampaignState::kCancelled);
 
   auto shown = std::make_shared<std::string>();
-  auto* show = campaign->add_subcommand("show", "Show a campaign, its rounds and its outbox");
+  auto show_json = std::make_shared<bool>(false);
+  auto* show = campaign->add_subcommand(
+      "show", "Show a campaign, its rounds and its funnel (planned → sent → delivered)");
   show->add_option("NAME", *shown, "Campaign name")->required();
-  show->callback([&ctx, shown] {
+  show->add_flag("--json", *show_json, "Print the state and the funnel as JSON (for scripts)");
+  show->callback([&ctx, shown, show_json] {
     auto& db = ctx.store();
     Campaign c = campaign_by_name(db, *shown);
+    const Funnel f = campaign_funnel(db, c.id);
+    if (*show_json) {
+      print_funnel_json(c, f);
+      ctx.exit_code = kExitOk;
+      return;
+    }
     std::cout << "campaign " << c.name << " [" << to_string(c.state) << "]\n"
               << "  topic       " << c.topic << "\n  template    " << c.template_key
               << "\n  audience    " << (c.segment.empty() ? c.audience : "segment " + c.segment)
               << "\n  channels    ";
-    for (std::size_t i = 0; i < c.channels.size(); ++i) std::cout << (i ? ", " : "") << c.channels[i];
+    for (std::size_t i = 0; i < c.channels.size(); ++i)
+      std::cout << (i ? ", " : "") << c.channels[i];
     std::cout << "\n  schedule    " << format_time(c.start_at) << " to " << format_time(c.end_at)
               << ", " << to_string(c.recurrence) << ", quiet hours " << c.quiet_hours.describe()
               << "\n";
@@ -235,15 +290,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
       std::cout << "  round " << r.number << "  due " << format_time(r.due_at) << "  "
                 << to_string(r.state) << "  planned " << with_commas(static_cast<std::uint64_t>(r.planned))
                 << "\n";
-    SQLite::Statement st(db,
-                         "SELECT state, COUNT(*), SUM(units), SUM(cost_vnd) FROM outbox WHERE "
-                         "campaign_id = ? GROUP BY state ORDER BY state");
-    st.bind(1, c.id);
-    std::cout << "  outbox:";
-    while (st.executeStep())
-      std::cout << "  " << st.getColumn(0).getString() << " "
-                << with_commas(static_cast<std::uint64_t>(st.getColumn(1).getInt64()));
-    std::cout << "\n";
+    print_funnel(f);
     ctx.exit_code = kExitOk;
   });
 

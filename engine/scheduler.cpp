@@ -96,6 +96,8 @@ int Scheduler::run_once() {
                     e.what());
     }
   }
+  if (int completed = complete_campaigns(db, clock_.now()))
+    spdlog::info("scheduler: {} campaign(s) completed: nothing left to plan or send", completed);
   return finished;
 }
 

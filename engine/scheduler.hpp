@@ -5,7 +5,8 @@
 //    expire), then takes every due round (campaigns/round_scheduler.hpp) and expands it
 //    (campaigns/planner.hpp). A round is taken by one planner only, and an interrupted one
 //    (a crash, a kill -9) resumes at its cursor on the next pass after its heartbeat went
-//    stale, so the outbox ends exact.
+//    stale, so the outbox ends exact. Last, it completes the one-off campaigns that have
+//    nothing left to plan or send (campaigns::complete_campaigns).
 //  - start() runs passes on a thread of its own every `interval` (expansion is blocking SQLite
 //    work and must not hold the io_context's threads); stop() finishes the current page and
 //    joins. Pause and cancel are seen between pages (campaigns/planner.hpp).

@@ -8,6 +8,8 @@
 //    write cannot take its neighbours down; the failing write's `done` gets the error.
 //  - `done`, when given, runs on the writer thread after the commit (ok) or failure; keep it
 //    short and never block there.
+//  - Writes run on the writer's own thread, which ends before the connection closes, so a
+//    write may keep thread_local state tied to the connection (prepared statements).
 //  - submit() blocks while the queue is full (push-back for producers on their own threads);
 //    try_submit() returns false instead (for async code that must not block).
 //  - flush() returns once everything submitted before it is committed.

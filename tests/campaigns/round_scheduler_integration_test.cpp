@@ -1,6 +1,7 @@
 // The scheduler's decisions over a real SQLite store, with the time given, not waited for.
 #include "campaigns/round_scheduler.hpp"
 
+#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include "engine/store.hpp"
@@ -86,6 +87,79 @@ TEST_F(RoundScheduler, PausedCampaignsWaitAndEndedOnesComplete) {
                                      c.name + "'")
                          .getInt();
   EXPECT_EQ(audits, 4);  // create, schedule, pause, complete
+}
+
+class CampaignCompletion : public RoundScheduler {
+ protected:
+  // A household and an outbox row in `state` for the campaign's round `round_id`.
+  void message(const Campaign& c, std::int64_t round_id, const std::string& state) {
+    db_->exec("INSERT INTO households(name) VALUES ('h')");
+    SQLite::Statement st(*db_,
+                         "INSERT INTO outbox(round_id, campaign_id, household_id, channel, route, "
+                         "language, body, units, cost_vnd, state, expires_at, created_at, "
+                         "updated_at) VALUES (?, ?, last_insert_rowid(), 'sms', 'sms', 'vi', 'x', "
+                         "1, 800, ?, 'e', 'c', 'u')");
+    st.bind(1, round_id);
+    st.bind(2, c.id);
+    st.bind(3, state);
+    st.exec();
+  }
+  // Runs round 1 of `c` at its start and marks it expanded.
+  std::int64_t expanded_round(const Campaign& c) {
+    auto due = due_rounds(*db_, c.start_at);
+    EXPECT_EQ(due.size(), 1u);
+    EXPECT_TRUE(take_round(*db_, due.at(0), c.start_at));
+    db_->exec("UPDATE rounds SET state = 'expanded' WHERE id = " +
+              std::to_string(due.at(0).round.id));
+    return due.at(0).round.id;
+  }
+  CampaignState state(const Campaign& c) { return find_campaign(*db_, c.id)->state; }
+  const TimePoint later_ = at("2026-12-02T08:00:00+07:00");
+};
+
+TEST_F(CampaignCompletion, AOneOffCampaignCompletesWhenNothingIsLeftToSend) {
+  Campaign c = make(Recurrence::kNone);
+  EXPECT_EQ(complete_campaigns(*db_, later_), 0);  // scheduled, no round yet
+  auto due = due_rounds(*db_, c.start_at);
+  ASSERT_TRUE(take_round(*db_, due.at(0), c.start_at));
+  EXPECT_EQ(complete_campaigns(*db_, later_), 0);  // its round is expanding
+  db_->exec("UPDATE rounds SET state = 'expanded'");
+  const std::int64_t round = due.at(0).round.id;
+  for (const char* s : {"sent", "delivered", "failed", "expired", "cancelled", "planned", "queued"})
+    message(c, round, s);
+  EXPECT_EQ(complete_campaigns(*db_, later_), 0);  // planned and queued wait
+  db_->exec("UPDATE outbox SET state = 'sent' WHERE state = 'planned'");
+  EXPECT_EQ(complete_campaigns(*db_, later_), 0);  // queued waits
+  db_->exec("UPDATE outbox SET state = 'failed' WHERE state = 'queued'");
+  EXPECT_EQ(complete_campaigns(*db_, later_), 1);
+  EXPECT_EQ(state(c), CampaignState::kCompleted);
+  EXPECT_EQ(complete_campaigns(*db_, later_), 0);  // once
+  EXPECT_EQ(db_->execAndGet("SELECT actor || ' ' || action || ' ' || detail FROM audit_log "
+                            "WHERE subject = 'campaign:" +
+                            c.name + "' ORDER BY id DESC LIMIT 1")
+                .getString(),
+            "system:scheduler campaign.completed running -> completed: every round planned, no "
+            "message left to send");
+  // Sent messages keep their receipts coming after completion; nothing else changed.
+  EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'sent'").getInt(), 2);
+}
+
+TEST_F(CampaignCompletion, OnlyRunningOneOffCampaignsComplete) {
+  Campaign recurring = make(Recurrence::kDaily);
+  message(recurring, expanded_round(recurring), "delivered");
+  Campaign paused = make(Recurrence::kNone);
+  message(paused, expanded_round(paused), "delivered");
+  transition(*db_, paused.id, CampaignState::kPaused, "test");
+  Campaign empty = make(Recurrence::kNone);  // a round that planned nothing completes too
+  expanded_round(empty);
+  EXPECT_EQ(complete_campaigns(*db_, later_), 1);
+  EXPECT_EQ(state(recurring), CampaignState::kRunning);  // completes at end_at
+  EXPECT_EQ(state(paused), CampaignState::kPaused);
+  EXPECT_EQ(state(empty), CampaignState::kCompleted);
+  // Past end_at it is end_campaigns' job (its unsent messages expire), not this one's.
+  Campaign late = make(Recurrence::kNone);
+  message(late, expanded_round(late), "sent");
+  EXPECT_EQ(complete_campaigns(*db_, at("2026-12-31T20:00:00+07:00")), 0);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -24,6 +26,13 @@ using loa::test::run_command;
 using loa::test::source_dir;
 using loa::test::TempDir;
 using loa::test::write_file;
+
+// 2304 -> "2,304", as the CLI prints counts.
+std::string cli_number(int n) {
+  std::string digits = std::to_string(n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(i, ",");
+  return digits;
+}
 
 class CampaignCli : public ::testing::Test {
  protected:
@@ -157,6 +166,55 @@ TEST_F(CampaignCli, LifecycleIsCheckedAndAudited) {
   EXPECT_NE(loa("campaign resume life").exit_code, 0);
   EXPECT_EQ(query("SELECT COUNT(*) FROM audit_log WHERE subject = 'campaign:life'"), 6)
       << "create, schedule, pause, resume, run, cancel";
+}
+
+TEST_F(CampaignCli, ShowPrintsTheFunnelAndJsonForScripts) {
+  ASSERT_EQ(loa("campaign create " + campaign_file("funnel")).exit_code, 0);
+  ASSERT_EQ(loa("campaign launch funnel").exit_code, 0);
+  const int total = expected_messages();
+  {
+    // What the results stream would have applied (campaigns/outbox_event.hpp).
+    auto rw = open_store(data_ / "loa.db", StoreMode::kReadWrite);
+    rw.exec("UPDATE outbox SET state = 'delivered', sent_at = 'x' WHERE id % 4 = 0");
+    rw.exec("UPDATE outbox SET state = 'sent', sent_at = 'x' WHERE id % 4 = 1");
+    rw.exec("UPDATE outbox SET state = 'failed', last_error = 'timeout' WHERE id % 8 = 2");
+    rw.exec(
+        "UPDATE outbox SET state = 'failed', last_error = 'bad number' WHERE id = "
+        "(SELECT MAX(id) FROM outbox WHERE id % 8 = 6)");
+    rw.exec(
+        "INSERT INTO replies(route, campaign_id, phone, text, provider_id, received_at) "
+        "SELECT 'sms', id, '+84912345678', 'Cảm ơn cán bộ', 'mo-1', 'now' FROM campaigns");
+  }
+  auto count = [&](const std::string& where) {
+    return query("SELECT COUNT(*) FROM outbox WHERE " + where);
+  };
+  auto r = loa("campaign show funnel --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const boost::json::value v = boost::json::parse(r.output);
+  EXPECT_EQ(v.at("name").as_string(), "funnel");
+  EXPECT_EQ(v.at("state").as_string(), "running");
+  const auto& f = v.at("funnel");
+  EXPECT_EQ(f.at("delivered").as_int64(), count("state = 'delivered'"));
+  EXPECT_EQ(f.at("sent").as_int64(), count("state = 'sent'"));
+  EXPECT_EQ(f.at("failed").as_int64(), count("state = 'failed'"));
+  EXPECT_EQ(f.at("planned").as_int64(), count("state = 'planned'"));
+  EXPECT_EQ(f.at("queued").as_int64(), 0);
+  EXPECT_EQ(f.at("expired").as_int64(), 0);
+  EXPECT_EQ(f.at("cancelled").as_int64(), 0);
+  EXPECT_EQ(f.at("total").as_int64(), total);
+  EXPECT_EQ(f.at("failed_by_reason").at("timeout").as_int64(), count("last_error = 'timeout'"));
+  EXPECT_EQ(f.at("failed_by_reason").at("bad number").as_int64(), 1);
+  EXPECT_EQ(f.at("cost_vnd").as_int64(),
+            query("SELECT SUM(cost_vnd) FROM outbox WHERE sent_at IS NOT NULL"));
+  EXPECT_EQ(f.at("replies").as_int64(), 1);
+
+  auto text = loa("campaign show funnel");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  for (const std::string& part :
+       std::vector<std::string>{"campaign funnel [running]", "delivered", "failed", "timeout",
+                                "bad number", "cost so far", "replies", cli_number(total)})
+    EXPECT_NE(text.output.find(part), std::string::npos) << part << "\n" << text.output;
+  EXPECT_NE(loa("campaign show nope --json").exit_code, 0);
 }
 
 TEST_F(CampaignCli, BadCampaignsAreRefusedBeforeAnythingIsWritten) {

@@ -83,6 +83,26 @@ TEST_F(SchedulerTest, RoundsFollowTheInjectedClock) {
   EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 4);
 }
 
+TEST_F(SchedulerTest, AOneOffCampaignCompletesOnceEveryMessageIsSent) {
+  const auto id = campaign(campaigns::Recurrence::kNone);
+  ManualClock clock(at("2026-12-01T08:00:00+07:00"));
+  Scheduler scheduler(path_, clock, [this](SQLite::Database& db, const campaigns::Campaign& c) {
+    return planner_settings(config_, db, c);
+  });
+  EXPECT_EQ(scheduler.run_once(), 1);
+  EXPECT_EQ(outbox(), 2);
+  // Planned messages wait to be sent: still running.
+  EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kRunning);
+  db_->exec("UPDATE outbox SET state = 'sent' WHERE id = (SELECT MIN(id) FROM outbox)");
+  clock.set(at("2026-12-01T09:00:00+07:00"));
+  scheduler.run_once();
+  EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kRunning);
+  db_->exec("UPDATE outbox SET state = 'failed' WHERE state = 'planned'");
+  scheduler.run_once();
+  EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kCompleted);
+  EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 0);
+}
+
 TEST_F(SchedulerTest, TheThreadRunsPassesUntilStopped) {
   campaign(campaigns::Recurrence::kNone);
   ManualClock clock(at("2026-12-01T09:00:00+07:00"));

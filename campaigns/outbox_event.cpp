@@ -1,0 +1,377 @@
+#include "campaigns/outbox_event.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace loa::campaigns {
+
+namespace {
+
+using Kind = OutboxEvent::Kind;
+
+constexpr std::array<std::string_view, 7> kKindWords = {
+    "sent", "failed", "expired", "cancelled", "delivered", "undelivered", "reply"};
+
+constexpr std::array<std::string_view, 10> kFieldNames = {
+    "kind",   "message_id", "attempts", "at_ms",     "provider_id",
+    "reason", "route",      "phone",    "zalo_user", "text"};
+constexpr std::size_t kStatusFields = 6;
+constexpr std::size_t kReplyFields = 10;
+
+void append_escaped(std::string& out, std::string_view s) {
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t at = s.find_first_of("\\\t\n", from);
+    if (at == std::string_view::npos) {
+      out.append(s.substr(from));
+      return;
+    }
+    out.append(s.substr(from, at - from));
+    out.push_back('\\');
+    out.push_back(s[at] == '\\' ? '\\' : s[at] == '\t' ? 't' : 'n');
+    from = at + 1;
+  }
+}
+
+template <class Int>
+void append_number(std::string& out, Int n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+// A value quoted for an error message: short, so a garbled line cannot flood the log.
+std::string quoted(std::string_view value) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "'";
+  out.append(value.substr(0, kMax));
+  if (value.size() > kMax) out.append("...");
+  out.push_back('\'');
+  return out;
+}
+
+[[noreturn]] void fail(std::size_t line, std::size_t field, const std::string& what) {
+  throw OutboxEventError("line " + std::to_string(line) + ", field " +
+                         std::string(kFieldNames[field]) + ": " + what);
+}
+
+template <class Int>
+Int parse_number(std::string_view text, std::size_t line, std::size_t field) {
+  Int value{};
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+    fail(line, field, "not a whole number: " + quoted(text));
+  if (value < 0) fail(line, field, "negative: " + quoted(text));
+  return value;
+}
+
+void unescape(std::string_view text, std::string& out, std::size_t line, std::size_t field) {
+  out.clear();
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t at = text.find('\\', from);
+    if (at == std::string_view::npos) {
+      out.append(text.substr(from));
+      return;
+    }
+    out.append(text.substr(from, at - from));
+    if (at + 1 == text.size()) fail(line, field, "ends in a lone '\\'");
+    switch (text[at + 1]) {
+      case '\\':
+        out.push_back('\\');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      default:
+        fail(line, field, "unknown escape " + quoted(text.substr(at, 2)));
+    }
+    from = at + 2;
+  }
+}
+
+OutboxEvent decode_line(std::string_view text, std::size_t line) {
+  std::array<std::string_view, kReplyFields> fields;
+  std::size_t count = 0;
+  std::size_t from = 0;
+  for (;;) {
+    const std::size_t tab = text.find('\t', from);
+    const std::string_view f =
+        text.substr(from, tab == std::string_view::npos ? std::string_view::npos : tab - from);
+    if (count == kReplyFields)
+      throw OutboxEventError("line " + std::to_string(line) + ": more than " +
+                             std::to_string(kReplyFields) + " fields");
+    fields[count++] = f;
+    if (tab == std::string_view::npos) break;
+    from = tab + 1;
+  }
+  OutboxEvent e;
+  const auto kind = parse_outbox_event_kind(fields[0]);
+  if (!kind) fail(line, 0, "unknown event kind " + quoted(fields[0]));
+  e.kind = *kind;
+  const std::size_t expected = e.kind == Kind::kReply ? kReplyFields : kStatusFields;
+  if (count != expected)
+    throw OutboxEventError(
+        "line " + std::to_string(line) + ": a " + std::string(to_string(e.kind)) + " event has " +
+        std::to_string(expected) + " fields, this one has " + std::to_string(count));
+  e.message_id = parse_number<long long>(fields[1], line, 1);
+  e.attempts = parse_number<int>(fields[2], line, 2);
+  e.at_ms = parse_number<long long>(fields[3], line, 3);
+  unescape(fields[4], e.provider_id, line, 4);
+  unescape(fields[5], e.reason, line, 5);
+  if (e.kind == Kind::kReply) {
+    unescape(fields[6], e.route, line, 6);
+    unescape(fields[7], e.phone, line, 7);
+    unescape(fields[8], e.zalo_user, line, 8);
+    unescape(fields[9], e.text, line, 9);
+  }
+  return e;
+}
+
+std::string now_text() {
+  using namespace std::chrono;
+  return format_epoch_ms(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::string_view to_string(OutboxEvent::Kind kind) {
+  return kKindWords[static_cast<std::size_t>(kind)];
+}
+
+std::optional<OutboxEvent::Kind> parse_outbox_event_kind(std::string_view word) {
+  for (std::size_t i = 0; i < kKindWords.size(); ++i)
+    if (kKindWords[i] == word) return static_cast<Kind>(i);
+  return std::nullopt;
+}
+
+std::string encode_events(const std::vector<OutboxEvent>& events) {
+  std::string out;
+  out.reserve(events.size() * 48);
+  for (const OutboxEvent& e : events) {
+    if (!out.empty()) out.push_back('\n');
+    out.append(to_string(e.kind));
+    out.push_back('\t');
+    append_number(out, e.message_id);
+    out.push_back('\t');
+    append_number(out, e.attempts);
+    out.push_back('\t');
+    append_number(out, e.at_ms);
+    out.push_back('\t');
+    append_escaped(out, e.provider_id);
+    out.push_back('\t');
+    append_escaped(out, e.reason);
+    if (e.kind == Kind::kReply) {
+      for (const std::string* f : {&e.route, &e.phone, &e.zalo_user, &e.text}) {
+        out.push_back('\t');
+        append_escaped(out, *f);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<OutboxEvent> decode_events(std::string_view text) {
+  std::vector<OutboxEvent> out;
+  std::size_t line = 0;
+  std::size_t from = 0;
+  while (from < text.size()) {
+    ++line;
+    const std::size_t nl = text.find('\n', from);
+    const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    if (end == from) throw OutboxEventError("line " + std::to_string(line) + ": empty line");
+    out.push_back(decode_line(text.substr(from, end - from), line));
+    if (nl == std::string_view::npos) break;
+    from = nl + 1;  // a final '\n' ends the loop here
+  }
+  return out;
+}
+
+std::string format_epoch_ms(long long at_ms) {
+  const std::time_t secs = static_cast<std::time_t>(at_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[80];  // room for any int year, so the compiler can prove nothing is cut
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(at_ms % 1000));
+  return buf;
+}
+
+// ---- applying -----------------------------------------------------------------------------
+
+OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db) {}
+OutboxEventApplier::~OutboxEventApplier() = default;
+
+SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
+  auto& slot = stmts_[which];
+  if (!slot) {
+    // The WHERE clauses are the precedence rules of the header; keep them in step.
+    static constexpr std::array<const char*, kStmtCount> kSql = {
+        // kSent: also fills in a delivered row whose receipt beat its `sent`.
+        "UPDATE outbox SET state = CASE WHEN state = 'delivered' THEN state ELSE 'sent' END, "
+        "provider_id = CASE WHEN ?2 = '' THEN provider_id ELSE ?2 END, "
+        "attempts = MAX(attempts, ?3), sent_at = ?4, updated_at = ?5 "
+        "WHERE id = ?1 AND (state IN ('planned', 'queued') OR "
+        "(state = 'delivered' AND sent_at IS NULL))",
+        // kDelivered
+        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, "
+        "provider_id = CASE WHEN provider_id = '' THEN ?3 ELSE provider_id END, "
+        "attempts = MAX(attempts, ?4), updated_at = ?5 "
+        "WHERE id = ?1 AND state <> 'delivered'",
+        // kUndelivered
+        "UPDATE outbox SET state = 'failed', last_error = ?2, "
+        "provider_id = CASE WHEN provider_id = '' THEN ?3 ELSE provider_id END, "
+        "attempts = MAX(attempts, ?4), updated_at = ?5 "
+        "WHERE id = ?1 AND state IN ('planned', 'queued', 'sent')",
+        // kFailed
+        "UPDATE outbox SET state = 'failed', last_error = ?2, attempts = MAX(attempts, ?3), "
+        "updated_at = ?4 WHERE id = ?1 AND state IN ('planned', 'queued')",
+        // kEnd: expired and cancelled
+        "UPDATE outbox SET state = ?2, last_error = ?3, attempts = MAX(attempts, ?4), "
+        "updated_at = ?5 WHERE id = ?1 AND state IN ('planned', 'queued')",
+        // kReplyInsert: a NULL provider_id (the gateway gave none) is never a duplicate.
+        "INSERT INTO replies(route, household_id, campaign_id, phone, zalo_user, text, "
+        "provider_id, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, ''), ?8) "
+        "ON CONFLICT(provider_id) DO NOTHING",
+        // kByMessage
+        "SELECT household_id, campaign_id FROM outbox WHERE id = ?1",
+        // kByPhone
+        "SELECT id FROM households WHERE phone_e164 = ?1 ORDER BY id LIMIT 16",
+        // kByZalo
+        "SELECT id FROM households WHERE zalo_user_id = ?1 ORDER BY id LIMIT 16",
+        // kLatest: the household's latest message (the outbox_household index).
+        "SELECT campaign_id, created_at, id FROM outbox WHERE household_id = ?1 "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+    };
+    slot = std::make_unique<SQLite::Statement>(db_, kSql[which]);
+  }
+  // tryReset: after a failed step (say SQLITE_BUSY in an earlier batch), reset() would throw
+  // that old error again here.
+  slot->tryReset();
+  return *slot;
+}
+
+template <class... Args>
+int OutboxEventApplier::run(Stmt which, const Args&... args) {
+  auto& st = stmt(which);
+  int index = 0;
+  (st.bind(++index, args), ...);
+  return st.exec();
+}
+
+int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
+  const std::string now = now_text();
+  int changed = 0;
+  for (const OutboxEvent& e : events) {
+    if (e.kind == Kind::kReply) {
+      changed += apply_reply(e, now);
+      continue;
+    }
+    if (e.message_id <= 0) continue;
+    const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
+    const auto id = static_cast<std::int64_t>(e.message_id);
+    switch (e.kind) {
+      case Kind::kSent:
+        changed += run(kSent, id, e.provider_id, e.attempts, at, now);
+        break;
+      case Kind::kDelivered:
+        changed += run(kDelivered, id, at, e.provider_id, e.attempts, now);
+        break;
+      case Kind::kUndelivered:
+        changed += run(kUndelivered, id, e.reason.empty() ? std::string("undelivered") : e.reason,
+                       e.provider_id, e.attempts, now);
+        break;
+      case Kind::kFailed:
+        changed +=
+            run(kFailed, id, e.reason.empty() ? std::string("failed") : e.reason, e.attempts, now);
+        break;
+      case Kind::kExpired:
+      case Kind::kCancelled:
+        changed += run(kEnd, id, std::string(to_string(e.kind)), e.reason, e.attempts, now);
+        break;
+      case Kind::kReply:
+        break;
+    }
+  }
+  return changed;
+}
+
+int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now) {
+  std::int64_t household = 0;
+  std::int64_t campaign = 0;
+  if (e.message_id > 0) {
+    auto& st = stmt(kByMessage);
+    st.bind(1, static_cast<std::int64_t>(e.message_id));
+    if (st.executeStep()) {
+      household = st.getColumn(0).getInt64();
+      campaign = st.getColumn(1).getInt64();
+    }
+    st.tryReset();
+  }
+  // By phone, then by Zalo user. Households that share a phone: the one messaged last, whose
+  // message the reply most likely answers.
+  auto match = [&](Stmt lookup, const std::string& key) {
+    if (household != 0 || key.empty()) return;
+    std::vector<std::int64_t> candidates;
+    {
+      auto& st = stmt(lookup);
+      st.bind(1, key);
+      while (st.executeStep()) candidates.push_back(st.getColumn(0).getInt64());
+      st.tryReset();
+    }
+    std::string best_at;
+    std::int64_t best_id = 0;
+    for (std::int64_t h : candidates) {
+      auto& st = stmt(kLatest);
+      st.bind(1, h);
+      if (household == 0) household = h;  // the lowest id when none was messaged
+      if (st.executeStep()) {
+        std::string at = st.getColumn(1).getString();
+        const std::int64_t id = st.getColumn(2).getInt64();
+        if (best_id == 0 || at > best_at || (at == best_at && id > best_id)) {
+          best_at = std::move(at);
+          best_id = id;
+          household = h;
+          campaign = st.getColumn(0).getInt64();
+        }
+      }
+      st.tryReset();
+    }
+  };
+  match(kByPhone, e.phone);
+  match(kByZalo, e.zalo_user);
+
+  auto& st = stmt(kReplyInsert);
+  st.bind(1, e.route);
+  if (household)
+    st.bind(2, household);
+  else
+    st.bind(2);
+  if (campaign)
+    st.bind(3, campaign);
+  else
+    st.bind(3);
+  st.bind(4, e.phone);
+  st.bind(5, e.zalo_user);
+  st.bind(6, e.text);
+  st.bind(7, e.provider_id);
+  st.bind(8, e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now);
+  return st.exec();
+}
+
+int apply_outbox_events(SQLite::Database& db, const std::vector<OutboxEvent>& events) {
+  OutboxEventApplier applier(db);
+  return applier.apply(events);
+}
+
+}  // namespace loa::campaigns
