@@ -66,8 +66,9 @@ Estimate estimate(Context& ctx, SQLite::Database& db, const Campaign& c, TimePoi
   e.first_send = c.quiet_hours.next_allowed(start);
   double seconds_needed = 0;
   for (const auto& r : e.cost.routes) {
-    const double rate = std::max(1, rate_for(ctx.config(), r.route));
-    seconds_needed = std::max(seconds_needed, static_cast<double>(r.units) / rate);
+    const int rate = rate_for(ctx.config(), r.route);
+    if (rate <= 0) continue;  // no limit: the gateway's own speed, not estimated here
+    seconds_needed = std::max(seconds_needed, static_cast<double>(r.units) / static_cast<double>(rate));
   }
   const double open_share = c.quiet_hours.open_minutes_per_day() / (24.0 * 60.0);
   e.last_send = e.first_send + std::chrono::seconds(static_cast<long long>(

@@ -15,7 +15,7 @@
 namespace loa::engine {
 namespace {
 
-enum class Kind { kString, kInt };
+enum class Kind { kString, kInt, kReal };
 
 // One configuration key: where it lives in Config, its bounds and its documentation.
 struct KeySpec {
@@ -27,6 +27,7 @@ struct KeySpec {
   std::vector<std::string> choices;  // kString: allowed values, empty for any
   std::function<std::string*(Config&)> str;
   std::function<int*(Config&)> num;
+  std::function<double*(Config&)> real;
 };
 
 std::string env_name(const std::string& path) {
@@ -157,14 +158,89 @@ const std::vector<KeySpec>& key_specs() {
       86400, "A round whose planner stopped beating this long is resumed by another");
     // Rates: what the gateway account allows, in its cost unit (anchors.md: 10-1,000/s).
     route_n("routes.sms.rate_per_second",
-            [](Config& c) { return &c.routes.sms.rate_per_second; }, 1, 100000,
-            "SMS segments per second the gateway account allows (estimates, rate limit)");
+            [](Config& c) { return &c.routes.sms.rate_per_second; }, 0, 100000,
+            "SMS segments per second the gateway account allows (estimates, rate limit); "
+            "0 = no limit");
     route_n("routes.zalo_zns.rate_per_second",
-            [](Config& c) { return &c.routes.zalo_zns.rate_per_second; }, 1, 100000,
-            "ZNS messages per second the OA allows");
+            [](Config& c) { return &c.routes.zalo_zns.rate_per_second; }, 0, 100000,
+            "ZNS messages per second the OA allows; 0 = no limit");
     route_n("routes.zalo_oa.rate_per_second",
-            [](Config& c) { return &c.routes.zalo_oa.rate_per_second; }, 1, 100000,
-            "OA messages per second the OA allows");
+            [](Config& c) { return &c.routes.zalo_oa.rate_per_second; }, 0, 100000,
+            "OA messages per second the OA allows; 0 = no limit");
+    // Each route's gateway, and the simulator's behaviour when that is the gateway.
+    auto real = [&v](std::string path, std::function<double*(Config&)> access, std::string doc) {
+      KeySpec k;
+      k.path = std::move(path);
+      k.kind = Kind::kReal;
+      k.doc = std::move(doc);
+      k.real = std::move(access);
+      v.push_back(std::move(k));
+    };
+    for (const char* r : kRouteNames) {
+      const std::string route = r;
+      const std::string p = "routes." + route + ".";
+      auto gw = [route](Config& c) -> RouteGatewayConfig& { return route_gateway(c, route); };
+      KeySpec type;
+      type.path = p + "gateway";
+      type.doc = "Gateway adapter of this route (simulator: nothing reaches a phone)";
+      type.choices = {"simulator"};
+      type.str = [gw](Config& c) { return &gw(c).type; };
+      v.push_back(std::move(type));
+      route_n(p + "burst", [gw](Config& c) { return &gw(c).burst; }, 1, 100000,
+              "Units the route may send at once above its rate (1: every second stays "
+              "within the rate plus one message)");
+      route_n(p + "simulator.latency_ms",
+              [gw](Config& c) { return &gw(c).simulator.latency_ms; }, 0, 600000,
+              "Simulator: time the simulated gateway takes to answer a send");
+      route_n(p + "simulator.receipt_delay_ms",
+              [gw](Config& c) { return &gw(c).simulator.receipt_delay_ms; }, 0, 86400000,
+              "Simulator: time from acceptance to the delivery receipt");
+      real(p + "simulator.transient_failure_rate",
+           [gw](Config& c) { return &gw(c).simulator.transient_failure_rate; },
+           "Simulator: share of sends that fail and may be retried (0-1)");
+      real(p + "simulator.permanent_failure_rate",
+           [gw](Config& c) { return &gw(c).simulator.permanent_failure_rate; },
+           "Simulator: share of sends refused for good, e.g. a bad number (0-1)");
+      real(p + "simulator.unreachable_rate",
+           [gw](Config& c) { return &gw(c).simulator.unreachable_rate; },
+           "Simulator: share of sends answered 'no Zalo account' (0-1)");
+      real(p + "simulator.throttled_rate",
+           [gw](Config& c) { return &gw(c).simulator.throttled_rate; },
+           "Simulator: share of sends answered 'slow down' (0-1)");
+      real(p + "simulator.delivered_share",
+           [gw](Config& c) { return &gw(c).simulator.delivered_share; },
+           "Simulator: share of accepted messages whose receipt says delivered (0-1)");
+      real(p + "simulator.reply_rate",
+           [gw](Config& c) { return &gw(c).simulator.reply_rate; },
+           "Simulator: share of delivered messages a household answers (0-1)");
+    }
+    auto d = [&n](std::string path, int DispatcherConfig::*member, std::int64_t min,
+                  std::int64_t max, std::string doc) {
+      n("dispatcher." + path, &Config::dispatcher, member, min, max, std::move(doc));
+    };
+    d("batch", &DispatcherConfig::batch, 1, 10000,
+      "Messages popped, checked, sent and settled together");
+    d("workers", &DispatcherConfig::workers, 1, 256, "Batches in flight per route and process");
+    d("lease_ms", &DispatcherConfig::lease_ms, 1000, 3600000,
+      "A popped message not settled in this time returns to its route's queue");
+    d("max_attempts", &DispatcherConfig::max_attempts, 1, 100,
+      "Send attempts before a message fails with its last reason");
+    d("retry_base_ms", &DispatcherConfig::retry_base_ms, 1, 3600000,
+      "First retry delay; doubles per attempt, with jitter, up to retry_max_ms");
+    d("retry_max_ms", &DispatcherConfig::retry_max_ms, 1, 86400000, "Longest retry delay");
+    d("breaker_failures", &DispatcherConfig::breaker_failures, 1, 1000000,
+      "Consecutive failed sends that open a route's circuit breaker");
+    d("breaker_cooldown_ms", &DispatcherConfig::breaker_cooldown_ms, 1, 86400000,
+      "How long an open breaker waits before one probe send");
+    d("throttle_backoff_ms", &DispatcherConfig::throttle_backoff_ms, 1, 3600000,
+      "How long a route rests after its gateway asked to slow down");
+    d("results_backlog", &DispatcherConfig::results_backlog, 0, 10000000,
+      "Unconsumed results stream entries before dispatchers wait for the store (0: no cap)");
+    d("idle_ms", &DispatcherConfig::idle_ms, 1, 60000, "Poll interval of an empty route");
+    s("dispatcher.simulator_ledger", &Config::dispatcher, &DispatcherConfig::simulator_ledger,
+      "Where simulator routes count the ids they accepted: redis (shared by every "
+      "dispatcher) or memory (this process)",
+      {"redis", "memory"});
     return v;
   }();
   return specs;
@@ -209,6 +285,13 @@ void check_range(const KeySpec& spec, std::int64_t value, const std::string& at)
                       std::to_string(value));
 }
 
+// Every real-valued key is a share, 0 to 1.
+void check_share(const KeySpec& spec, double value, const std::string& at) {
+  if (!(value >= 0.0 && value <= 1.0))
+    throw ConfigError(at + ": key '" + spec.path + "' must be between 0 and 1, got " +
+                      std::to_string(value));
+}
+
 void apply_table(Config& config, const toml::table& table, const std::string& prefix,
                  const std::string& origin) {
   for (const auto& [k, node] : table) {
@@ -239,6 +322,14 @@ void apply_table(Config& config, const toml::table& table, const std::string& pr
       std::string v = node.as_string()->get();
       check_choice(*spec, v, at);
       *spec->str(config) = std::move(v);
+    } else if (spec->kind == Kind::kReal) {
+      if (!node.is_number())
+        throw ConfigError(at + ": key '" + path + "' must be a number, got " +
+                          type_name(node.type()));
+      const double v = node.is_integer() ? static_cast<double>(node.as_integer()->get())
+                                         : node.as_floating_point()->get();
+      check_share(*spec, v, at);
+      *spec->real(config) = v;
     } else {
       if (!node.is_integer())
         throw ConfigError(at + ": key '" + path + "' must be an integer, got " +
@@ -260,6 +351,13 @@ void apply_environment(Config& config) {
     if (spec.kind == Kind::kString) {
       check_choice(spec, v, at);
       *spec.str(config) = v;
+    } else if (spec.kind == Kind::kReal) {
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || end != v.c_str() + v.size())
+        throw ConfigError(at + ": key '" + spec.path + "' must be a number, got '" + v + "'");
+      check_share(spec, d, at);
+      *spec.real(config) = d;
     } else {
       std::int64_t n = 0;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -284,6 +382,14 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   if (ec != std::errc() || end != p.data() + p.size() || port > 65535)
     throw ConfigError("key 'http.listen' has a bad port '" + p + "'");
   return {host, static_cast<std::uint16_t>(port)};
+}
+
+std::string format_real(double v) {
+  std::ostringstream os;
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
 }
 
 void finish(Config& c) {
@@ -385,9 +491,12 @@ std::vector<ConfigKeyDoc> config_reference() {
   std::vector<ConfigKeyDoc> out;
   for (const auto& s : key_specs()) {
     std::string def = s.kind == Kind::kString ? "\"" + *s.str(defaults) + "\""
+                      : s.kind == Kind::kReal ? format_real(*s.real(defaults))
                                               : std::to_string(*s.num(defaults));
-    out.push_back({s.path, s.kind == Kind::kString ? "string" : "integer", def,
-                   env_name(s.path), s.doc});
+    const char* type = s.kind == Kind::kString ? "string"
+                       : s.kind == Kind::kReal ? "number"
+                                               : "integer";
+    out.push_back({s.path, type, def, env_name(s.path), s.doc});
   }
   return out;
 }
@@ -401,12 +510,25 @@ std::string describe_config(const Config& config) {
       std::string v = *s.str(copy);
       if (s.path == "redis.url") v = config.redis_endpoint.describe();
       os << '"' << v << '"';
+    } else if (s.kind == Kind::kReal) {
+      os << format_real(*s.real(copy));
     } else {
       os << *s.num(copy);
     }
     os << '\n';
   }
   return os.str();
+}
+
+RouteGatewayConfig& route_gateway(Config& config, std::string_view route) {
+  if (route == "sms") return config.routes.sms.gateway;
+  if (route == "zalo_zns") return config.routes.zalo_zns.gateway;
+  if (route == "zalo_oa") return config.routes.zalo_oa.gateway;
+  throw ConfigError("unknown route '" + std::string(route) + "' (routes: sms, zalo_zns, zalo_oa)");
+}
+
+const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route) {
+  return route_gateway(const_cast<Config&>(config), route);
 }
 
 }  // namespace loa::engine

@@ -81,21 +81,57 @@ struct LanguageConfig {
 };
 
 // Per-route text policy and prices (templates/sms_route.hpp). One route per channel for now.
+// How a route's messages leave: its gateway (adapters/) and, for the simulator, how the
+// simulated gateway behaves (adapters/simulator.hpp). The defaults are the embedded mode's.
+struct SimulatorConfig {
+  int latency_ms = 20;
+  int receipt_delay_ms = 1000;
+  double transient_failure_rate = 0.01;
+  double permanent_failure_rate = 0.005;
+  double unreachable_rate = 0.0;
+  double throttled_rate = 0.0;
+  double delivered_share = 0.97;
+  double reply_rate = 0.01;
+};
+struct RouteGatewayConfig {
+  std::string type = "simulator";
+  int burst = 1;  // units sendable at once; 1 keeps every 1-second window within rate + 1 message
+  SimulatorConfig simulator;
+};
+
 struct SmsRouteConfig {
   std::string policy = "auto";            // unicode | ascii | auto | gsm7_strict
   std::string minority_letters = "keep";  // ascii only: keep (refuse) | strip (with a warning)
   int max_segments = 3;                   // vietnam-channels.md §2.6: 459 chars = 3 parts
   int price_vnd_per_segment = 800;        // indicative; set the contract's price
   int rate_per_second = 30;               // segments/s; SMPPCenter 10, Vonage 30 (reference A4)
+  RouteGatewayConfig gateway;
 };
 struct ZaloRouteConfig {
   int price_vnd_per_message = 0;
   int rate_per_second = 50;
+  RouteGatewayConfig gateway;
 };
 struct RoutesConfig {
   SmsRouteConfig sms;
-  ZaloRouteConfig zalo_zns{200, 50};  // vietnam-channels.md §1.1 price hint (unverified)
-  ZaloRouteConfig zalo_oa{0, 50};
+  ZaloRouteConfig zalo_zns{200, 50, {}};  // vietnam-channels.md §1.1 price hint (unverified)
+  ZaloRouteConfig zalo_oa{0, 50, {}};
+};
+
+// The dispatchers (engine/dispatcher.hpp) and the enqueuer (engine/enqueuer.hpp).
+struct DispatcherConfig {
+  int batch = 256;                  // messages popped, checked, sent and settled together
+  int workers = 4;                  // batches in flight per route and process
+  int lease_ms = 30000;             // a popped message returns to its lane after this
+  int max_attempts = 5;             // then the message fails with its last reason
+  int retry_base_ms = 2000;         // backoff: base * 2^(attempt-1), with jitter...
+  int retry_max_ms = 600000;        // ...up to this
+  int breaker_failures = 20;        // consecutive failed sends that open a route's breaker
+  int breaker_cooldown_ms = 30000;  // open this long, then one probe (half-open)
+  int throttle_backoff_ms = 1000;   // a throttled gateway is left alone this long
+  int results_backlog = 20000;      // results stream entries before dispatchers wait
+  int idle_ms = 200;                // poll interval of an empty route
+  std::string simulator_ledger = "redis";  // where the simulator counts ids: redis | memory
 };
 
 // The campaign planner (campaigns/planner.hpp, engine/scheduler.hpp).
@@ -118,6 +154,7 @@ struct Config {
   LanguageConfig languages;
   RoutesConfig routes;
   PlannerConfig planner;
+  DispatcherConfig dispatcher;
 
   // Derived values, filled by load().
   RedisEndpoint redis_endpoint;
@@ -143,5 +180,10 @@ struct ConfigKeyDoc {
   std::string doc;
 };
 std::vector<ConfigKeyDoc> config_reference();
+
+// The routes loa has (one per channel for now) and their gateway settings.
+inline constexpr const char* kRouteNames[] = {"sms", "zalo_zns", "zalo_oa"};
+RouteGatewayConfig& route_gateway(Config& config, std::string_view route);  // throws ConfigError
+const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route);
 
 }  // namespace loa::engine

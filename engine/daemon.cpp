@@ -17,7 +17,12 @@
 #include <mutex>
 
 #include "campaigns/audit.hpp"
+#include "engine/dispatcher.hpp"
+#include "engine/enqueuer.hpp"
+#include "engine/gateways.hpp"
 #include "engine/http_server.hpp"
+#include "engine/receipt_relay.hpp"
+#include "engine/result_consumer.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/redis_process.hpp"
 #include "engine/scheduler.hpp"
@@ -63,6 +68,15 @@ struct Daemon::Parts {
   std::unique_ptr<SQLite::Database> reader;  // guarded by reader_mutex
   SystemClock clock;
   std::unique_ptr<Scheduler> scheduler;
+  // Dispatching roles: per route, the sink for what its gateway pushes, the gateway, and
+  // its dispatcher. Declared after io, so they go before it.
+  std::vector<std::unique_ptr<ReceiptRelay>> relays;
+  std::vector<std::shared_ptr<adapters::Gateway>> gateways;
+  std::vector<std::unique_ptr<Dispatcher>> dispatchers;
+  // Planning roles: outbox -> queues, and results -> outbox.
+  std::unique_ptr<Enqueuer> enqueuer;
+  std::unique_ptr<ResultConsumer> results;
+  std::thread stopper;  // runs the blocking part of a graceful shutdown
 
   ~Parts() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -179,6 +193,36 @@ void Daemon::start() {
   p.redis = RedisClient::create(p.io, RedisClientOptions::from(config_.redis, endpoint));
   p.redis->start();
 
+  const std::vector<std::string> routes(std::begin(kRouteNames), std::end(kRouteNames));
+  if (role_ != Role::kPlanner) {
+    try {
+      for (const auto& route : routes) {
+        auto relay = std::make_unique<ReceiptRelay>(p.io, p.redis, route);
+        auto gateway = make_gateway(config_, route, p.io.get_executor(), relay.get(), p.redis);
+        auto dispatcher =
+            std::make_unique<Dispatcher>(p.io, p.redis, route, gateway,
+                                         DispatcherSettings::from(config_, route), p.clock);
+        relay->start();
+        dispatcher->start();
+        p.relays.push_back(std::move(relay));
+        p.gateways.push_back(std::move(gateway));
+        p.dispatchers.push_back(std::move(dispatcher));
+      }
+    } catch (const ConfigError& e) {
+      throw StartupError(e.what());
+    }
+  }
+  if (uses_store) {
+    EnqueuerSettings es;
+    es.page_rows = std::max(config_.planner.page_rows, 1000);
+    p.enqueuer = std::make_unique<Enqueuer>(p.io, p.redis, config_.store_path(), *p.writer, routes,
+                                            es);
+    p.enqueuer->start();
+    p.results = std::make_unique<ResultConsumer>(
+        p.io, RedisClientOptions::from(config_.redis, endpoint), routes, *p.writer);
+    p.results->start();
+  }
+
   p.http = HttpServer::create(p.io, HttpServerOptions::from(config_));
   const std::string role = role_name(role_);
   p.http->route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
@@ -249,13 +293,28 @@ void Daemon::stop() {
 void Daemon::shutdown() {
   auto& p = *parts_;
   p.http->shutdown(std::chrono::milliseconds(config_.http.shutdown_grace_ms), [this] {
-    auto& parts = *parts_;
-    if (parts.writer) {
-      parts.writer->submit(audit("daemon.stop", role_name(role_), kVersion));
-      parts.writer->flush();
-    }
-    parts.redis->close();
-    asio::post(parts.io, [this] { parts_->io.stop(); });
+    // Stopping dispatchers waits for their batches in hand, which need the io threads: so
+    // it runs on a thread of its own while the io_context keeps going.
+    parts_->stopper = std::thread([this] {
+      auto& parts = *parts_;
+      for (auto& d : parts.dispatchers) d->stop();
+      for (auto& g : parts.gateways) g->close();
+      for (auto& r : parts.relays) r->stop();
+      if (parts.enqueuer) parts.enqueuer->stop();
+      if (parts.results) parts.results->stop();  // what is left waits in the streams
+      if (parts.writer) {
+        parts.writer->submit(audit("daemon.stop", role_name(role_), kVersion));
+        parts.writer->flush();
+      }
+      for (auto& d : parts.dispatchers) {
+        const auto s = d->stats();
+        spdlog::info("dispatcher {}: {} sent, {} retried, {} failed, {} expired, {} opted out, "
+                     "{} capped",
+                     d->route(), s.sent, s.retried, s.failed, s.expired, s.opted_out, s.capped);
+      }
+      parts.redis->close();
+      asio::post(parts.io, [this] { parts_->io.stop(); });
+    });
   });
 }
 
@@ -263,6 +322,8 @@ void Daemon::wait() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   auto& p = *parts_;
+  if (p.stopper.joinable()) p.stopper.join();
+  for (auto& g : p.gateways) g->close();
   p.signals.cancel();
   if (p.scheduler) p.scheduler->stop();  // finishes its page; a round resumes at its cursor
   if (p.writer) {

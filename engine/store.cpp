@@ -32,6 +32,12 @@ SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
   }
 }
 
+void tune_for_bulk_writes(SQLite::Database& db) {
+  db.exec("PRAGMA wal_autocheckpoint=50000");
+  db.exec("PRAGMA journal_size_limit=67108864");
+  db.exec("PRAGMA cache_size=-65536");
+}
+
 std::vector<Migration> migrations() {
   std::vector<Migration> out;
   for (const auto& f : embedded_files()) {

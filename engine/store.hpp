@@ -37,6 +37,13 @@ inline constexpr int kWriteCacheKiB = 16 * 1024;
 SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
                             int busy_timeout_ms = 5000);
 
+// For a connection that writes in bulk (the planner, the store writer): checkpoint the WAL
+// every ~200 MB rather than every 4 MB (SQLite's default of 1000 pages), so pages are copied
+// back far less often (measured: expansion 46k -> 78k messages/s for 1M; applying results
+// 99k -> 163k events/s), truncate it to 64 MB afterwards, and give the connection a 64 MiB
+// cache so that the outbox's indexes stay in memory.
+void tune_for_bulk_writes(SQLite::Database& db);
+
 struct Migration {
   int version;
   std::string name;

@@ -22,6 +22,7 @@ void StoreWriter::start() {
   if (thread_.joinable()) return;
   db_ = std::make_unique<SQLite::Database>(
       open_store(path_, StoreMode::kReadWrite, config_.busy_timeout_ms));
+  tune_for_bulk_writes(*db_);  // outcomes of a million-message campaign arrive in bulk
   {
     std::lock_guard lock(mutex_);
     stopping_ = false;

@@ -101,6 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "needs an absolute path"},
         BadCase{"bad listen", "[http]\nlisten = \"8080\"\n", "key 'http.listen' must be host:port"},
         BadCase{"bad port", "[http]\nlisten = \"127.0.0.1:99999\"\n", "bad port"},
+        BadCase{"share above one", "[routes.sms.simulator]\ntransient_failure_rate = 1.5\n",
+                "bad.toml:2:26: key 'routes.sms.simulator.transient_failure_rate' must be "
+                "between 0 and 1"},
+        BadCase{"share as text", "[routes.zalo_zns.simulator]\nreply_rate = \"often\"\n",
+                "key 'routes.zalo_zns.simulator.reply_rate' must be a number, got a string"},
+        BadCase{"unknown gateway", "[routes.sms]\ngateway = \"smpp\"\n",
+                "key 'routes.sms.gateway' must be one of simulator"},
         BadCase{"syntax error", "[redis\nurl = 1\n", "bad.toml:1:"},
         BadCase{"min over max", "[redis]\nreconnect_min_ms = 9000\nreconnect_max_ms = 100\n",
                 "'redis.reconnect_min_ms' must not exceed"}),
@@ -171,6 +178,35 @@ TEST(ConfigTest, ReadmeDocumentsEveryKey) {
   ASSERT_FALSE(readme.empty());
   for (const auto& k : config_reference())
     EXPECT_NE(readme.find("| `" + k.path + "` |"), std::string::npos) << k.path;
+}
+
+TEST(ConfigTest, RoutesHaveAGatewayAndTheSimulatorIsTunedPerRoute) {
+  Config c = load_config_text(
+      "[routes.sms]\ngateway = \"simulator\"\nburst = 5\nrate_per_second = 0\n"
+      "[routes.sms.simulator]\nlatency_ms = 7\ntransient_failure_rate = 0.25\n"
+      "delivered_share = 1\n[dispatcher]\nbatch = 64\nsimulator_ledger = \"memory\"\n",
+      "t.toml", false);
+  EXPECT_EQ(route_gateway(c, "sms").burst, 5);
+  EXPECT_EQ(c.routes.sms.rate_per_second, 0);  // 0: no limit
+  EXPECT_EQ(c.routes.sms.gateway.simulator.latency_ms, 7);
+  EXPECT_DOUBLE_EQ(c.routes.sms.gateway.simulator.transient_failure_rate, 0.25);
+  EXPECT_DOUBLE_EQ(c.routes.sms.gateway.simulator.delivered_share, 1.0);
+  EXPECT_DOUBLE_EQ(c.routes.zalo_zns.gateway.simulator.transient_failure_rate, 0.01);  // default
+  EXPECT_EQ(c.dispatcher.batch, 64);
+  EXPECT_EQ(c.dispatcher.simulator_ledger, "memory");
+  EXPECT_THROW(route_gateway(c, "fax"), ConfigError);
+  ::setenv("LOA_ROUTES_ZALO_OA_SIMULATOR_REPLY_RATE", "0.5", 1);
+  EXPECT_DOUBLE_EQ(load_config_text("", "t.toml").routes.zalo_oa.gateway.simulator.reply_rate, 0.5);
+  ::setenv("LOA_ROUTES_ZALO_OA_SIMULATOR_REPLY_RATE", "half", 1);
+  try {
+    load_config_text("", "t.toml");
+    ADD_FAILURE() << "a share that is not a number was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("LOA_ROUTES_ZALO_OA_SIMULATOR_REPLY_RATE"),
+              std::string::npos)
+        << e.what();
+  }
+  ::unsetenv("LOA_ROUTES_ZALO_OA_SIMULATOR_REPLY_RATE");
 }
 
 TEST(ConfigTest, ExampleConfigLoads) {

@@ -1,5 +1,7 @@
 #include "tests/support/redis_fixture.hpp"
 
+#include <unistd.h>
+
 #include <hiredis/hiredis.h>
 
 #include <cstdlib>
@@ -80,4 +82,21 @@ std::string shared_redis_url() {
   static PrivateRedis redis;  // stopped when the test process exits
   return redis.unix_url();
 }
+std::shared_ptr<engine::RedisClient> connect_redis(IoThreads& io) {
+  return connect_redis(io, shared_redis());
+}
+
+std::shared_ptr<engine::RedisClient> connect_redis(IoThreads& io, engine::RedisEndpoint endpoint) {
+  engine::RedisClientOptions o;
+  o.endpoint = std::move(endpoint);
+  auto client = engine::RedisClient::create(io.io(), o);
+  client->start();
+  return client;
+}
+
+std::string unique_name(const std::string& prefix) {
+  return prefix + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
 }  // namespace loa::test

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/config.hpp"
+#include "engine/redis_client.hpp"
 #include "engine/redis_process.hpp"
 #include "tests/support/test_dirs.hpp"
 
@@ -60,4 +61,9 @@ namespace loa::test {
 // (LOA_TEST_REDIS_URL), or else one started on first use for this test process.
 engine::RedisEndpoint shared_redis();
 std::string shared_redis_url();
+// A started RedisClient on `io`, to the shared test Redis unless told otherwise.
+std::shared_ptr<engine::RedisClient> connect_redis(IoThreads& io);
+std::shared_ptr<engine::RedisClient> connect_redis(IoThreads& io, engine::RedisEndpoint endpoint);
+// A name no other test (or test process) uses, for routes and keys on the shared Redis.
+std::string unique_name(const std::string& prefix);
 }  // namespace loa::test

@@ -1,0 +1,371 @@
+#include "engine/enqueuer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fmt/ranges.h>
+
+#include <future>
+
+#include "campaigns/local_time.hpp"
+#include "engine/dispatcher.hpp"
+#include "engine/store.hpp"
+
+namespace loa::engine {
+namespace {
+
+using boost::system::error_code;
+
+class RedisUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr long long kRowsPerCampaignPass = 100000;  // then states and opt-outs get a turn
+constexpr std::size_t kOptoutChunk = 1000;
+
+// The columns read_message() expects, in its order.
+constexpr const char* kMessageColumns =
+    "id, campaign_id, route, household_id, channel, COALESCE(phone_e164, ''), "
+    "COALESCE(zalo_user_id, ''), body, units, priority, attempts, expires_at";
+
+std::string now_text() { return campaigns::format_time(std::chrono::floor<std::chrono::seconds>(
+                             std::chrono::system_clock::now())); }
+
+}  // namespace
+
+struct Enqueuer::Campaign {
+  long long id = 0;
+  std::string state;
+  std::string quiet_hours;
+  int frequency_cap = 0;
+  int frequency_window_days = 0;
+};
+
+namespace {
+
+// One outbox row (kMessageColumns) as it will wait in Redis, with its campaign's policy.
+QueuedMessage read_message(SQLite::Statement& row, const std::string& quiet_hours, int cap,
+                           int window_days, std::string& route) {
+  QueuedMessage m;
+  m.id = row.getColumn(0).getInt64();
+  m.campaign_id = row.getColumn(1).getInt64();
+  route = row.getColumn(2).getString();
+  m.household_id = row.getColumn(3).getInt64();
+  m.channel = row.getColumn(4).getString();
+  m.phone = row.getColumn(5).getString();
+  m.zalo_user = row.getColumn(6).getString();
+  m.body = row.getColumn(7).getString();
+  m.units = row.getColumn(8).getInt();
+  m.priority = row.getColumn(9).getString() == "transactional";
+  m.attempts = row.getColumn(10).getInt();
+  auto expires = campaigns::parse_time(row.getColumn(11).getString());
+  m.expires_at = expires ? expires->time_since_epoch().count() : 0;
+  auto quiet = campaigns::QuietHours::parse(quiet_hours);
+  if (quiet && quiet->start_minute != quiet->end_minute) m.quiet_hours = quiet_hours;
+  m.frequency_cap = cap;
+  m.frequency_window_days = window_days;
+  return m;
+}
+
+}  // namespace
+
+Enqueuer::Enqueuer(boost::asio::io_context& io, std::shared_ptr<RedisClient> redis,
+                   std::filesystem::path store, StoreWriter& writer,
+                   std::vector<std::string> routes, EnqueuerSettings settings)
+    : io_(io), redis_(redis), store_(std::move(store)), writer_(writer), settings_(settings) {
+  for (auto& r : routes) queues_.emplace(r, std::make_unique<RouteQueue>(redis, r));
+}
+
+Enqueuer::~Enqueuer() { stop(); }
+
+std::string Enqueuer::epoch_key(std::string_view route) {
+  return "loa:{" + std::string(route) + "}:epoch";
+}
+
+EnqueuerStats Enqueuer::stats() const {
+  return {passes_.load(), enqueued_.load(), skipped_.load(), reconciled_.load(),
+          redis_errors_.load()};
+}
+
+template <class T>
+T Enqueuer::wait(boost::asio::awaitable<T> op) {
+  auto future = boost::asio::co_spawn(io_, std::move(op), boost::asio::use_future);
+  if (future.wait_for(settings_.redis_timeout) != std::future_status::ready)
+    throw RedisUnavailable("no answer from Redis in " +
+                           std::to_string(settings_.redis_timeout.count()) + " ms");
+  return future.get();
+}
+
+void Enqueuer::start() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Enqueuer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Enqueuer::loop() {
+  long long failures = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) return;
+    }
+    long long done = 0;
+    try {
+      done = run_once();
+      failures = 0;
+    } catch (const std::exception& e) {
+      ++redis_errors_;
+      if (failures++ % 25 == 0) spdlog::warn("enqueuer: pass failed: {}; retrying", e.what());
+      db_.reset();  // a fresh read connection next time
+    }
+    std::unique_lock lock(mutex_);
+    if (done == 0) cv_.wait_for(lock, settings_.interval, [this] { return stopping_; });
+  }
+}
+
+long long Enqueuer::run_once() {
+  if (!db_)
+    db_ = std::make_unique<SQLite::Database>(open_store(store_, StoreMode::kReadOnly));
+  ++passes_;
+  reconcile_if_flushed();
+  sync_campaigns(false);
+  sync_optouts(false);
+
+  std::vector<Campaign> running;
+  SQLite::Statement q(*db_,
+                      "SELECT id, quiet_hours, frequency_cap, frequency_window_days FROM campaigns "
+                      "WHERE state = 'running' ORDER BY id");
+  while (q.executeStep()) {
+    Campaign c;
+    c.id = q.getColumn(0).getInt64();
+    c.state = "running";
+    c.quiet_hours = q.getColumn(1).getString();
+    c.frequency_cap = q.getColumn(2).getInt();
+    c.frequency_window_days = q.getColumn(3).getInt();
+    running.push_back(std::move(c));
+  }
+  long long total = 0;
+  for (const auto& c : running) total += enqueue_campaign(c);
+  return total;
+}
+
+// Reads planned (or, when reconciling, queued) messages in pages and puts them in their
+// route's queue. Planned ones then become queued, in one range UPDATE per page: every planned
+// row of the campaign in that id range is in the page, because ids only grow.
+long long Enqueuer::enqueue_campaign(const Campaign& c) {
+  SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
+                                   " FROM outbox WHERE campaign_id = ?1 AND state = 'planned' "
+                                   "AND id > ?2 ORDER BY id LIMIT ?3");
+  long long cursor = 0, total = 0;
+  while (total < kRowsPerCampaignPass) {
+    page.reset();
+    page.bind(1, static_cast<std::int64_t>(c.id));
+    page.bind(2, static_cast<std::int64_t>(cursor));
+    page.bind(3, settings_.page_rows);
+    std::map<std::string, std::vector<QueuedMessage>> by_route;
+    long long first = 0, rows = 0;
+    std::string route;
+    while (page.executeStep()) {
+      QueuedMessage m =
+          read_message(page, c.quiet_hours, c.frequency_cap, c.frequency_window_days, route);
+      if (first == 0) first = m.id;
+      cursor = m.id;
+      ++rows;
+      by_route[route].push_back(std::move(m));
+    }
+    if (rows == 0) break;
+    for (auto& [name, messages] : by_route) {
+      auto it = queues_.find(name);
+      if (it == queues_.end())  // the page stays planned: nothing is marked queued unsent
+        throw std::runtime_error("campaign " + std::to_string(c.id) +
+                                 " has messages for unknown route '" + name + "'");
+      auto [ec, count] = wait(it->second->enqueue(std::move(messages)));
+      if (ec) throw RedisUnavailable("enqueue on route " + name + ": " + ec.message());
+      enqueued_ += count.added;
+      skipped_ += count.skipped;
+    }
+    auto committed = std::make_shared<std::promise<bool>>();
+    auto result = committed->get_future();
+    const long long campaign = c.id, last = cursor;
+    writer_.submit(StoreWrite{
+        [campaign, first, last](SQLite::Database& db) {
+          SQLite::Statement up(db,
+                               "UPDATE outbox SET state = 'queued', updated_at = ?1 "
+                               "WHERE campaign_id = ?2 AND id BETWEEN ?3 AND ?4 AND state = 'planned'");
+          up.bind(1, now_text());
+          up.bind(2, static_cast<std::int64_t>(campaign));
+          up.bind(3, static_cast<std::int64_t>(first));
+          up.bind(4, static_cast<std::int64_t>(last));
+          up.exec();
+        },
+        [committed](bool ok, const std::string&) { committed->set_value(ok); }});
+    if (!result.get()) throw std::runtime_error("marking a page queued failed");
+    total += rows;
+    if (rows < settings_.page_rows) break;
+  }
+  return total;
+}
+
+void Enqueuer::reconcile_if_flushed() {
+  std::vector<RedisCommand> gets;
+  for (const auto& [route, q] : queues_) gets.push_back({"GET", epoch_key(route)});
+  auto [ec, replies] = wait(redis_->async_exec_pipeline(
+      std::move(gets), boost::asio::as_tuple(boost::asio::use_awaitable)));
+  if (ec) throw RedisUnavailable("epoch check: " + ec.message());
+  std::vector<std::string> lost;
+  std::size_t i = 0;
+  for (const auto& [route, q] : queues_)
+    if (replies.at(i++).is_nil()) lost.push_back(route);
+  if (lost.empty()) return;
+
+  // Redis has lost (or never had) these routes' queues: replay what the outbox says is
+  // queued. The queue skips what it still holds, so replaying too much is harmless.
+  std::map<long long, Campaign> policy;
+  SQLite::Statement cq(*db_,
+                       "SELECT id, state, quiet_hours, frequency_cap, frequency_window_days "
+                       "FROM campaigns");
+  while (cq.executeStep()) {
+    Campaign c;
+    c.id = cq.getColumn(0).getInt64();
+    c.state = cq.getColumn(1).getString();
+    c.quiet_hours = cq.getColumn(2).getString();
+    c.frequency_cap = cq.getColumn(3).getInt();
+    c.frequency_window_days = cq.getColumn(4).getInt();
+    policy[c.id] = std::move(c);
+  }
+  long long replayed = 0;
+  for (const auto& route : lost) {
+    SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
+                                     " FROM outbox WHERE route = ?1 AND state = 'queued' "
+                                     "AND id > ?2 ORDER BY id LIMIT ?3");
+    long long cursor = 0;
+    for (;;) {
+      page.reset();
+      page.bind(1, route);
+      page.bind(2, static_cast<std::int64_t>(cursor));
+      page.bind(3, settings_.page_rows);
+      std::vector<QueuedMessage> messages;
+      int rows = 0;
+      std::string row_route;
+      while (page.executeStep()) {
+        ++rows;
+        const auto& c = policy[page.getColumn(1).getInt64()];
+        QueuedMessage m = read_message(page, c.quiet_hours, c.frequency_cap,
+                                       c.frequency_window_days, row_route);
+        cursor = m.id;
+        if (c.state == "cancelled" || c.state == "completed") continue;
+        messages.push_back(std::move(m));
+      }
+      if (!messages.empty()) {
+        auto [eec, count] = wait(queues_.at(route)->enqueue(std::move(messages)));
+        if (eec) throw RedisUnavailable("reconcile route " + route + ": " + eec.message());
+        replayed += count.added;
+      }
+      if (rows < settings_.page_rows) break;
+    }
+  }
+  reconciled_ += replayed;
+  sync_campaigns(true);
+  sync_optouts(true);
+  std::vector<RedisCommand> sets;
+  const std::string stamp = now_text();
+  for (const auto& route : lost) sets.push_back({"SET", epoch_key(route), stamp});
+  auto [sec, sreplies] = wait(redis_->async_exec_pipeline(
+      std::move(sets), boost::asio::as_tuple(boost::asio::use_awaitable)));
+  if (sec) throw RedisUnavailable("epoch set: " + sec.message());
+  if (replayed > 0)
+    spdlog::warn("enqueuer: Redis had lost the queues of {}; {} queued message(s) replayed "
+                 "from the outbox",
+                 fmt::join(lost, ", "), replayed);
+  else
+    spdlog::info("enqueuer: route queues ready ({})", fmt::join(lost, ", "));
+}
+
+void Enqueuer::sync_campaigns(bool force) {
+  SQLite::Statement q(*db_,
+                      "SELECT id, state FROM campaigns WHERE state IN "
+                      "('running', 'paused', 'cancelled', 'completed')");
+  while (q.executeStep()) {
+    const long long id = q.getColumn(0).getInt64();
+    const std::string state = q.getColumn(1).getString();
+    auto known = campaign_states_.find(id);
+    const bool changed = known == campaign_states_.end() || known->second != state;
+    if (!changed && !force) continue;
+    std::optional<RouteQueue::LaneOp> op;
+    if (state == "paused") op = RouteQueue::LaneOp::kPause;
+    if (state == "running" && (force || (known != campaign_states_.end() && known->second == "paused")))
+      op = RouteQueue::LaneOp::kResume;
+    if (state == "cancelled" || state == "completed") op = RouteQueue::LaneOp::kCancel;
+    if (op) {
+      for (auto& [route, queue] : queues_) {
+        auto ec = wait(queue->control(*op, id));
+        if (ec) throw RedisUnavailable("campaign " + std::to_string(id) + " " + state + ": " +
+                                       ec.message());
+      }
+      if (known != campaign_states_.end())
+        spdlog::info("enqueuer: campaign {} is {}; its queued messages follow", id, state);
+    }
+    campaign_states_[id] = state;
+  }
+}
+
+void Enqueuer::sync_optouts(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < next_optout_sync_) return;
+  next_optout_sync_ = now + settings_.optout_every;
+  std::set<long long> sms, zalo;
+  SQLite::Statement q(*db_,
+                      "SELECT id, opt_out_sms, opt_out_zalo FROM households "
+                      "WHERE opt_out_sms = 1 OR opt_out_zalo = 1");
+  while (q.executeStep()) {
+    if (q.getColumn(1).getInt()) sms.insert(q.getColumn(0).getInt64());
+    if (q.getColumn(2).getInt()) zalo.insert(q.getColumn(0).getInt64());
+  }
+  std::vector<RedisCommand> commands;
+  auto diff = [&commands, force](const std::string& key, const std::set<long long>& now_set,
+                                 const std::set<long long>& before) {
+    RedisCommand add{"SADD", key}, remove{"SREM", key};
+    auto flush = [&commands](RedisCommand& c) {
+      if (c.size() > 2) commands.push_back(c);
+      c.resize(2);
+    };
+    for (long long id : now_set) {
+      if (!force && before.count(id)) continue;
+      add.push_back(std::to_string(id));
+      if (add.size() >= kOptoutChunk) flush(add);
+    }
+    for (long long id : before) {
+      if (now_set.count(id)) continue;
+      remove.push_back(std::to_string(id));
+      if (remove.size() >= kOptoutChunk) flush(remove);
+    }
+    flush(add);
+    flush(remove);
+  };
+  diff(Dispatcher::optout_key("sms"), sms, optout_sms_);
+  diff(Dispatcher::optout_key("zalo"), zalo, optout_zalo_);
+  if (!commands.empty()) {
+    auto [ec, replies] = wait(redis_->async_exec_pipeline(
+        std::move(commands), boost::asio::as_tuple(boost::asio::use_awaitable)));
+    if (ec) throw RedisUnavailable("opt-out sync: " + ec.message());
+  }
+  optout_sms_ = std::move(sms);
+  optout_zalo_ = std::move(zalo);
+}
+
+}  // namespace loa::engine

@@ -1,0 +1,43 @@
+// Builds each route's gateway from the configuration (routes.<route>.gateway), for the
+// dispatching roles of the daemon. Today there is the in-process simulator
+// (adapters/simulator.hpp); the real adapters join here in issue [6/10].
+//
+// RedisLedger is the simulator's shared memory of the ids it accepted: a hash per route,
+// loa:{route}:sim:seen (id -> times accepted), so that several dispatcher processes behave
+// like one gateway that honours idempotency keys, and tests can count duplicates.
+//
+// Thread-safety: make_gateway from one thread; RedisLedger is safe from any thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <string>
+
+#include "adapters/gateway.hpp"
+#include "adapters/simulator.hpp"
+#include "engine/config.hpp"
+#include "engine/redis_client.hpp"
+
+namespace loa::engine {
+
+class RedisLedger : public adapters::SimulatorLedger {
+ public:
+  RedisLedger(std::shared_ptr<RedisClient> redis, std::string route);
+  static std::string key(std::string_view route);
+  void async_record(std::vector<std::string> ids,
+                    std::function<void(std::vector<long long> counts)> done) override;
+
+ private:
+  std::shared_ptr<RedisClient> redis_;
+  std::string key_;
+};
+
+adapters::SimulatorSettings simulator_settings(const SimulatorConfig& config);
+
+// Throws ConfigError for an unknown gateway type.
+std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
+                                                boost::asio::any_io_executor executor,
+                                                adapters::GatewayEvents* events,
+                                                std::shared_ptr<RedisClient> redis);
+
+}  // namespace loa::engine

@@ -1,0 +1,155 @@
+// Dispatchers as separate `loa serve --role dispatcher` processes sharing one real Redis:
+// a dispatcher killed mid-send leaves leases that the survivor sends, once; and two
+// dispatchers share one rate limit.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <thread>
+
+#include "campaigns/outbox_event.hpp"
+#include "engine/gateways.hpp"
+#include "engine/route_queue.hpp"
+#include "tests/support/loa_process.hpp"
+#include "tests/support/redis_fixture.hpp"
+
+namespace loa::engine {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::LoaProcess;
+
+class DispatchRolesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_ = test::connect_redis(io_, redis_.unix_endpoint());
+    queue_ = std::make_unique<RouteQueue>(client_, "sms");
+  }
+  void TearDown() override { client_->close(); }
+
+  // A dispatcher process on the test's Redis; `extra` overrides configuration keys.
+  std::unique_ptr<LoaProcess> dispatcher(const std::string& name, std::uint16_t port,
+                                         std::map<std::string, std::string> extra) {
+    std::map<std::string, std::string> env{
+        {"LOA_REDIS_URL", redis_.unix_url()},
+        {"LOA_DAEMON_DATA_DIR", (dir_ / name).string()},
+        {"LOA_HTTP_LISTEN", "127.0.0.1:" + std::to_string(port)},
+        {"LOA_DAEMON_THREADS", "2"},
+        {"LOA_DISPATCHER_SIMULATOR_LEDGER", "redis"},
+        {"LOA_ROUTES_SMS_SIMULATOR_TRANSIENT_FAILURE_RATE", "0"},
+        {"LOA_ROUTES_SMS_SIMULATOR_PERMANENT_FAILURE_RATE", "0"},
+        {"LOA_ROUTES_SMS_SIMULATOR_REPLY_RATE", "0"},
+        {"LOA_ROUTES_SMS_SIMULATOR_RECEIPT_DELAY_MS", "100"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    return std::make_unique<LoaProcess>(std::vector<std::string>{"serve", "--role", "dispatcher"},
+                                        env, dir_ / (name + ".log"));
+  }
+
+  void enqueue(int count, long long first_id) {
+    std::vector<QueuedMessage> ms;
+    for (int i = 0; i < count; ++i) {
+      QueuedMessage m;
+      m.id = first_id + i;
+      m.campaign_id = 1;
+      m.household_id = m.id;
+      m.channel = "sms";
+      m.phone = "+8491234" + std::to_string(1000 + i % 9000);
+      m.expires_at = 4102444800;
+      m.body = "Thông báo hỗ trợ BHYT";
+      ms.push_back(std::move(m));
+    }
+    auto [ec, n] = asio::co_spawn(io_.io(), queue_->enqueue(ms), asio::use_future).get();
+    ASSERT_FALSE(ec);
+    ASSERT_EQ(n.added, count);
+  }
+
+  long long integer(const std::string& cmd) { return std::stoll(redis_.command(cmd)); }
+
+  std::vector<campaigns::OutboxEvent> results() {
+    std::vector<campaigns::OutboxEvent> out;
+    auto r = client_->async_exec({"XRANGE", queue_->key("results"), "-", "+"}, asio::use_future)
+                 .get();
+    for (const auto& entry : r.elements)
+      for (auto& e : campaigns::decode_events(entry.elements[1].elements[1].str))
+        out.push_back(std::move(e));
+    return out;
+  }
+
+  bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return done();
+  }
+
+  test::TempDir dir_;
+  test::PrivateRedis redis_;
+  test::IoThreads io_;
+  std::shared_ptr<RedisClient> client_;
+  std::unique_ptr<RouteQueue> queue_;
+};
+
+TEST_F(DispatchRolesTest, AKilledDispatchersLeasesAreSentOnceByTheSurvivor) {
+  ASSERT_FALSE(asio::co_spawn(io_.io(), queue_->set_rate(0, 1), asio::use_future).get());
+  enqueue(200, 1000);
+  const auto port_a = test::free_port();
+  // A holds every message in a 5-second send when it is killed.
+  auto a = dispatcher("a", port_a,
+                      {{"LOA_DISPATCHER_LEASE_MS", "2000"},
+                       {"LOA_ROUTES_SMS_RATE_PER_SECOND", "0"},
+                       {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "5000"}});
+  ASSERT_TRUE(eventually([&] { return integer("ZCARD loa:{sms}:lease") == 200; }, 30s))
+      << a->log();
+  a->signal(SIGKILL);
+  EXPECT_EQ(a->wait(), 128 + SIGKILL);
+  EXPECT_EQ(integer("HLEN " + RedisLedger::key("sms")), 0);  // the gateway saw nothing
+
+  const auto port_b = test::free_port();
+  auto b = dispatcher("b", port_b,
+                      {{"LOA_DISPATCHER_LEASE_MS", "2000"},
+                       {"LOA_ROUTES_SMS_RATE_PER_SECOND", "0"},
+                       {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "10"}});
+  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << b->log();
+  EXPECT_EQ(integer("HLEN " + RedisLedger::key("sms")), 200);
+  for (int id = 1000; id < 1200; ++id)
+    ASSERT_EQ(redis_.command("HGET " + RedisLedger::key("sms") + " " + std::to_string(id)), "1")
+        << "message " << id << " reached the gateway more than once";
+  int sent = 0;
+  for (const auto& e : results()) sent += e.kind == campaigns::OutboxEvent::Kind::kSent;
+  EXPECT_EQ(sent, 200);
+  b->signal(SIGTERM);
+  EXPECT_EQ(b->wait(), 0) << b->log();
+}
+
+// Generous bounds: exact accuracy is the benchmark's business (ops/bench).
+TEST_F(DispatchRolesTest, TwoDispatchersShareOneLimit) {
+  ASSERT_FALSE(asio::co_spawn(io_.io(), queue_->set_rate(50, 1), asio::use_future).get());
+  enqueue(2000, 5000);
+  std::map<std::string, std::string> limited{{"LOA_ROUTES_SMS_RATE_PER_SECOND", "50"},
+                                             {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "5"}};
+  auto a = dispatcher("a", test::free_port(), limited);
+  auto b = dispatcher("b", test::free_port(), limited);
+  std::this_thread::sleep_for(10s);
+  a->signal(SIGTERM);
+  b->signal(SIGTERM);
+  EXPECT_EQ(a->wait(), 0) << a->log();
+  EXPECT_EQ(b->wait(), 0) << b->log();
+  std::vector<long long> at;
+  for (const auto& e : results())
+    if (e.kind == campaigns::OutboxEvent::Kind::kSent) at.push_back(e.at_ms);
+  ASSERT_GT(at.size(), 100u);
+  std::sort(at.begin(), at.end());
+  const double seconds = static_cast<double>(at.back() - at.front()) / 1000.0;
+  const double rate = static_cast<double>(at.size() - 1) / seconds;
+  EXPECT_NEAR(rate, 50.0, 5.0) << at.size() << " sends in " << seconds << " s";
+  // Both processes sent: the log of each names what it sent at shutdown.
+  EXPECT_EQ(a->log().find("dispatcher sms: 0 sent"), std::string::npos) << a->log();
+  EXPECT_EQ(b->log().find("dispatcher sms: 0 sent"), std::string::npos) << b->log();
+}
+
+}  // namespace
+}  // namespace loa::engine

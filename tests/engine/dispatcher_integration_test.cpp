@@ -1,0 +1,297 @@
+// The dispatcher against a real redis-server and the in-process simulator, with an injected
+// clock for policy: every message sent once and reported; quiet hours hold a lane until
+// morning; expired, opted-out and capped messages are not sent; retries back off and then
+// fail; the circuit breaker opens and probes.
+#include "engine/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "adapters/simulator.hpp"
+#include "campaigns/outbox_event.hpp"
+#include "engine/receipt_relay.hpp"
+#include "tests/support/redis_fixture.hpp"
+
+namespace loa::engine {
+namespace {
+
+namespace asio = boost::asio;
+using campaigns::OutboxEvent;
+using namespace std::chrono_literals;
+
+campaigns::TimePoint at(const char* text) { return *campaigns::parse_time(text); }
+
+long long unique_id() {
+  static std::atomic<long long> next{0};
+  return (static_cast<long long>(::getpid()) % 100000) * 10000000LL +
+         (std::chrono::steady_clock::now().time_since_epoch().count() / 1000) % 1000000 * 10 +
+         (next++ % 10);
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    redis_ = test::connect_redis(io_);
+    route_ = test::unique_name("d");
+    queue_ = std::make_unique<RouteQueue>(redis_, route_);
+    settings_.batch = 50;
+    settings_.workers = 2;
+    settings_.lease = 5s;
+    settings_.max_attempts = 3;
+    settings_.retry_base = 20ms;
+    settings_.retry_max = 100ms;
+    settings_.breaker_failures = 1000000;
+    settings_.idle = 20ms;
+    settings_.rate_per_second = 0;
+  }
+  void TearDown() override {
+    if (dispatcher_) dispatcher_->stop();
+    if (simulator_) simulator_->close();
+    dispatcher_.reset();
+    redis_->close();
+  }
+
+  void start(adapters::SimulatorSettings sim = {}) {
+    ledger_ = std::make_shared<adapters::MemoryLedger>();
+    simulator_ = std::make_shared<adapters::Simulator>(io_.io().get_executor(), sim, ledger_);
+    dispatcher_ = std::make_unique<Dispatcher>(io_.io(), redis_, route_, simulator_, settings_,
+                                               clock_);
+    dispatcher_->start();
+  }
+
+  QueuedMessage message(long long campaign, long long household = 0) {
+    QueuedMessage m;
+    m.id = unique_id();
+    m.campaign_id = campaign;
+    m.household_id = household ? household : m.id;
+    m.channel = "sms";
+    m.phone = "+84912345678";
+    m.expires_at = at("2027-06-30T20:00:00+07:00").time_since_epoch().count();
+    m.quiet_hours = "21:00-07:00";
+    m.body = "Kính gửi hộ gia đình: hỗ trợ BHYT năm 2026.";
+    return m;
+  }
+
+  void enqueue(const std::vector<QueuedMessage>& ms) {
+    auto [ec, n] = asio::co_spawn(io_.io(), queue_->enqueue(ms), asio::use_future).get();
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_EQ(n.added, static_cast<long long>(ms.size()));
+  }
+
+  RedisReply command(std::vector<std::string> args) {
+    return redis_->async_exec(std::move(args), asio::use_future).get();
+  }
+
+  // Outcomes published so far: message id -> its events, in order.
+  std::map<long long, std::vector<OutboxEvent>> outcomes() {
+    std::map<long long, std::vector<OutboxEvent>> out;
+    auto r = command({"XRANGE", queue_->key("results"), "-", "+"});
+    for (const auto& entry : r.elements)
+      for (std::size_t i = 0; i + 1 < entry.elements[1].elements.size(); i += 2)
+        for (auto& e : campaigns::decode_events(entry.elements[1].elements[i + 1].str))
+          out[e.message_id].push_back(std::move(e));
+    return out;
+  }
+
+  bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return done();
+  }
+
+  test::IoThreads io_;
+  std::shared_ptr<RedisClient> redis_;
+  std::string route_;
+  std::unique_ptr<RouteQueue> queue_;
+  ManualClock clock_{at("2026-11-26T10:00:00+07:00")};
+  DispatcherSettings settings_;
+  std::shared_ptr<adapters::MemoryLedger> ledger_;
+  std::shared_ptr<adapters::Simulator> simulator_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, SendsEveryMessageOnceAndReportsIt) {
+  std::vector<QueuedMessage> ms;
+  for (int i = 0; i < 300; ++i) ms.push_back(message(1 + i % 2));
+  enqueue(ms);
+  start();
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == ms.size(); }));
+  auto out = outcomes();
+  for (const auto& m : ms) {
+    ASSERT_EQ(out[m.id].size(), 1u) << m.id;
+    EXPECT_EQ(out[m.id][0].kind, OutboxEvent::Kind::kSent);
+    EXPECT_EQ(out[m.id][0].attempts, 1);
+    EXPECT_EQ(out[m.id][0].provider_id, "sim-" + std::to_string(m.id));
+    EXPECT_EQ(ledger_->count(std::to_string(m.id)), 1);
+  }
+  EXPECT_EQ(simulator_->stats().duplicates, 0u);
+  auto [ec, depth] = asio::co_spawn(io_.io(), queue_->depth(), asio::use_future).get();
+  EXPECT_EQ(depth.waiting, 0);
+  EXPECT_EQ(depth.leased, 0);
+  EXPECT_EQ(dispatcher_->stats().sent, 300);
+}
+
+TEST_F(DispatcherTest, QuietHoursHoldTheLaneUntilMorning) {
+  clock_.set(at("2026-11-26T22:30:00+07:00"));
+  std::vector<QueuedMessage> ms;
+  for (int i = 0; i < 20; ++i) ms.push_back(message(7));
+  enqueue(ms);
+  start();
+  ASSERT_TRUE(eventually([&] { return dispatcher_->stats().parked >= 1; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(outcomes().empty());
+  EXPECT_EQ(simulator_->stats().requests, 0u);
+  // The lane sleeps until 07:00 in Vietnam, by the dispatcher's clock.
+  auto wake = command({"ZSCORE", queue_->key("asleep"), "7"});
+  EXPECT_EQ(wake.str, std::to_string(at("2026-11-27T07:00:00+07:00").time_since_epoch().count()));
+  clock_.set(at("2026-11-27T06:59:00+07:00"));
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(outcomes().empty());
+  clock_.set(at("2026-11-27T07:00:00+07:00"));
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == ms.size(); }));
+  EXPECT_EQ(simulator_->stats().accepted, ms.size());
+}
+
+TEST_F(DispatcherTest, ExpiredOptedOutAndCappedMessagesAreNotSent) {
+  auto expired = message(3);
+  expired.expires_at = at("2026-11-26T09:00:00+07:00").time_since_epoch().count();
+  auto opted_out = message(3);
+  auto zalo_opted_out = message(3);
+  zalo_opted_out.channel = "zalo_zns";
+  command({"SADD", Dispatcher::optout_key("sms"), std::to_string(opted_out.household_id)});
+  command({"SADD", Dispatcher::optout_key("zalo"), std::to_string(zalo_opted_out.household_id)});
+  // The Zalo opt-out does not stop an SMS to the same household.
+  auto sms_same_household = message(3, zalo_opted_out.household_id);
+  // Two campaigns' messages to one household under a cap of 1 per 7 days: one goes.
+  const long long household = unique_id();
+  auto capped_a = message(4, household);
+  auto capped_b = message(5, household);
+  for (auto* m : {&capped_a, &capped_b}) {
+    m->frequency_cap = 1;
+    m->frequency_window_days = 7;
+  }
+  enqueue({expired, opted_out, zalo_opted_out, sms_same_household});
+  enqueue({capped_a});
+  enqueue({capped_b});
+  start();
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == 6; }));
+  auto out = outcomes();
+  EXPECT_EQ(out[expired.id][0].kind, OutboxEvent::Kind::kExpired);
+  EXPECT_EQ(out[opted_out.id][0].kind, OutboxEvent::Kind::kCancelled);
+  EXPECT_EQ(out[opted_out.id][0].reason, "opted out");
+  EXPECT_EQ(out[zalo_opted_out.id][0].kind, OutboxEvent::Kind::kCancelled);
+  EXPECT_EQ(out[sms_same_household.id][0].kind, OutboxEvent::Kind::kSent);
+  int sent = 0, capped = 0;
+  for (const auto* m : {&capped_a, &capped_b}) {
+    const auto& e = out[m->id][0];
+    if (e.kind == OutboxEvent::Kind::kSent) ++sent;
+    if (e.kind == OutboxEvent::Kind::kCancelled && e.reason == "frequency cap") ++capped;
+  }
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(capped, 1);
+  EXPECT_EQ(simulator_->stats().requests, 2u);
+  command({"SREM", Dispatcher::optout_key("sms"), std::to_string(opted_out.household_id)});
+  command({"SREM", Dispatcher::optout_key("zalo"), std::to_string(zalo_opted_out.household_id)});
+}
+
+TEST_F(DispatcherTest, TransientFailuresBackOffThenFailWithTheLastReason) {
+  adapters::SimulatorSettings sim;
+  sim.transient_failure_rate = 1.0;
+  std::vector<QueuedMessage> ms;
+  for (int i = 0; i < 10; ++i) ms.push_back(message(8));
+  enqueue(ms);
+  const auto began = std::chrono::steady_clock::now();
+  start(sim);
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == ms.size(); }));
+  // Two waits between three attempts, each at least half of 20 ms then 40 ms.
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 30ms);
+  for (const auto& [id, events] : outcomes()) {
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, OutboxEvent::Kind::kFailed);
+    EXPECT_EQ(events[0].attempts, 3);
+    EXPECT_EQ(events[0].reason, "simulated: timeout");
+  }
+  EXPECT_EQ(simulator_->stats().requests, 30u);
+  EXPECT_EQ(dispatcher_->stats().retried, 20);
+}
+
+TEST_F(DispatcherTest, ThePermanentlyRefusedFailAtOnce) {
+  adapters::SimulatorSettings sim;
+  sim.permanent_failure_rate = 1.0;
+  enqueue({message(9)});
+  start(sim);
+  ASSERT_TRUE(eventually([&] { return outcomes().size() == 1; }));
+  const auto e = outcomes().begin()->second.at(0);
+  EXPECT_EQ(e.kind, OutboxEvent::Kind::kFailed);
+  EXPECT_EQ(e.attempts, 1);
+  EXPECT_EQ(e.reason, "simulated: invalid number");
+}
+
+TEST_F(DispatcherTest, TheBreakerOpensOnARunOfFailuresAndProbesWithOneMessage) {
+  settings_.breaker_failures = 5;
+  settings_.breaker_cooldown = 400ms;
+  settings_.max_attempts = 1000;
+  settings_.retry_base = 1ms;
+  settings_.retry_max = 1ms;
+  settings_.workers = 1;
+  settings_.batch = 5;
+  adapters::SimulatorSettings sim;
+  sim.transient_failure_rate = 1.0;
+  std::vector<QueuedMessage> ms;
+  for (int i = 0; i < 5; ++i) ms.push_back(message(10));
+  enqueue(ms);
+  start(sim);
+  ASSERT_TRUE(eventually([&] { return dispatcher_->stats().breaker_opened >= 1; }));
+  EXPECT_EQ(dispatcher_->breaker_state(), CircuitBreaker::State::kOpen);
+  const auto requests = simulator_->stats().requests;
+  EXPECT_EQ(requests, 5u);  // one batch, then nothing while open
+  std::this_thread::sleep_for(250ms);
+  EXPECT_EQ(simulator_->stats().requests, requests);
+  // After the cooldown exactly one message probes; it fails, and the breaker opens again.
+  ASSERT_TRUE(eventually([&] { return dispatcher_->stats().breaker_opened >= 2; }, 3s));
+  EXPECT_EQ(simulator_->stats().requests, requests + 1);
+}
+
+TEST(CircuitBreaker, ClosesOnASuccessfulProbe) {
+  CircuitBreaker b(3, 1000ms);
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  EXPECT_EQ(b.permit(t0), CircuitBreaker::Permit::kSend);
+  EXPECT_FALSE(b.record_failure(t0));
+  EXPECT_FALSE(b.record_failure(t0));
+  b.record_success();  // not consecutive any more
+  EXPECT_FALSE(b.record_failure(t0));
+  EXPECT_FALSE(b.record_failure(t0));
+  EXPECT_TRUE(b.record_failure(t0));
+  EXPECT_EQ(b.permit(t0 + 999ms), CircuitBreaker::Permit::kWait);
+  EXPECT_EQ(b.permit(t0 + 1000ms), CircuitBreaker::Permit::kProbe);
+  EXPECT_EQ(b.permit(t0 + 1000ms), CircuitBreaker::Permit::kWait);  // one probe at a time
+  b.release_probe();  // the probe found nothing to send
+  EXPECT_EQ(b.permit(t0 + 1001ms), CircuitBreaker::Permit::kProbe);
+  EXPECT_TRUE(b.record_failure(t0 + 1001ms));  // a failed probe opens it again
+  EXPECT_EQ(b.permit(t0 + 1500ms), CircuitBreaker::Permit::kWait);
+  EXPECT_EQ(b.permit(t0 + 2001ms), CircuitBreaker::Permit::kProbe);
+  b.record_success();
+  EXPECT_EQ(b.state(), CircuitBreaker::State::kClosed);
+  EXPECT_EQ(b.permit(t0 + 2001ms), CircuitBreaker::Permit::kSend);
+  EXPECT_EQ(b.times_opened(), 2);
+}
+
+TEST(RetryDelay, DoublesWithJitterUpToTheCap) {
+  EXPECT_EQ(retry_delay(1, 2000ms, 600000ms, 1.0), 2000ms);
+  EXPECT_EQ(retry_delay(1, 2000ms, 600000ms, 0.0), 1000ms);
+  EXPECT_EQ(retry_delay(3, 2000ms, 600000ms, 1.0), 8000ms);
+  EXPECT_EQ(retry_delay(30, 2000ms, 600000ms, 1.0), 600000ms);
+  EXPECT_EQ(retry_delay(30, 2000ms, 600000ms, 0.0), 300000ms);
+}
+
+}  // namespace
+}  // namespace loa::engine
