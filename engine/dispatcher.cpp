@@ -95,7 +95,7 @@ Dispatcher::Dispatcher(boost::asio::io_context& io, std::shared_ptr<RedisClient>
 Dispatcher::~Dispatcher() { stop(); }
 
 std::string Dispatcher::optout_key(std::string_view channel) {
-  return is_zalo(channel) ? "loa:optout:zalo" : "loa:optout:sms";
+  return is_zalo(channel) ? "loa:{optout}:zalo" : "loa:{optout}:sms";
 }
 
 std::string Dispatcher::frequency_key(long long household_id) {
@@ -106,8 +106,22 @@ void Dispatcher::start() {
   stopping_ = false;
   {
     std::lock_guard lock(mutex_);
-    running_ = settings_.workers;
+    running_ = settings_.workers + 1;
   }
+  // The configuration is the route's limit at start; an operator's live change (HSET on
+  // loa:{route}:limit) lasts until the next start.
+  boost::asio::co_spawn(
+      boost::asio::make_strand(io_),
+      [this]() -> awaitable<void> {
+        auto ec = co_await queue_.set_rate(settings_.rate_per_second, settings_.burst);
+        if (ec)
+          spdlog::warn("dispatcher {}: could not set the rate limit yet ({}); will on first pop",
+                       route(), ec.message());
+      },
+      [this](std::exception_ptr) {
+        std::lock_guard lock(mutex_);
+        if (--running_ == 0) finished_.notify_all();
+      });
   for (int i = 0; i < settings_.workers; ++i) {
     boost::asio::co_spawn(boost::asio::make_strand(io_), work(), [this](std::exception_ptr e) {
       if (e) {

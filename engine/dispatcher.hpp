@@ -10,7 +10,7 @@
 //  - quiet hours (the campaign's, in Vietnam time): the campaign's lane sleeps until the
 //    window opens, with the message back at its head (a priority message waits in the
 //    delayed set instead);
-//  - opt-out: a household in loa:optout:sms or loa:optout:zalo (by channel) is `cancelled`,
+//  - opt-out: a household in loa:{optout}:sms or loa:{optout}:zalo (by channel) is `cancelled`,
 //    reason "opted out", including messages queued before the opt-out;
 //  - the frequency cap: over its cap (engine/lua/frequency_cap.lua) the message is
 //    `cancelled`, reason "frequency cap".
@@ -90,7 +90,7 @@ class Dispatcher {
   CircuitBreaker::State breaker_state() const { return breaker_.state(); }
 
   // The opt-out sets the dispatcher reads; the planner side keeps them (engine/enqueuer.hpp).
-  static std::string optout_key(std::string_view channel);  // "loa:optout:sms" / ":zalo"
+  static std::string optout_key(std::string_view channel);  // "loa:{optout}:sms" / ":zalo"
   static std::string frequency_key(long long household_id);   // "loa:fcap:{h<id>}"
 
  private:

@@ -171,20 +171,24 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
   SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
                                    " FROM outbox WHERE campaign_id = ?1 AND state = 'planned' "
                                    "AND id > ?2 ORDER BY id LIMIT ?3");
-  long long cursor = 0, total = 0;
+  // Pages whose `queued` marks are not committed yet are behind the cursor, so the next page
+  // is read while the store writer commits the last one. The marks are awaited at the end.
+  long long& cursor = cursors_[c.id];
+  long long total = 0;
+  std::vector<std::future<bool>> marks;
   while (total < kRowsPerCampaignPass) {
     page.reset();
     page.bind(1, static_cast<std::int64_t>(c.id));
     page.bind(2, static_cast<std::int64_t>(cursor));
     page.bind(3, settings_.page_rows);
     std::map<std::string, std::vector<QueuedMessage>> by_route;
-    long long first = 0, rows = 0;
+    long long first = 0, last = 0, rows = 0;
     std::string route;
     while (page.executeStep()) {
       QueuedMessage m =
           read_message(page, c.quiet_hours, c.frequency_cap, c.frequency_window_days, route);
       if (first == 0) first = m.id;
-      cursor = m.id;
+      last = m.id;
       ++rows;
       by_route[route].push_back(std::move(m));
     }
@@ -200,8 +204,8 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
       skipped_ += count.skipped;
     }
     auto committed = std::make_shared<std::promise<bool>>();
-    auto result = committed->get_future();
-    const long long campaign = c.id, last = cursor;
+    marks.push_back(committed->get_future());
+    const long long campaign = c.id;
     writer_.submit(StoreWrite{
         [campaign, first, last](SQLite::Database& db) {
           SQLite::Statement up(db,
@@ -214,9 +218,15 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
           up.exec();
         },
         [committed](bool ok, const std::string&) { committed->set_value(ok); }});
-    if (!result.get()) throw std::runtime_error("marking a page queued failed");
+    cursor = last;
     total += rows;
     if (rows < settings_.page_rows) break;
+  }
+  bool all_marked = true;
+  for (auto& m : marks) all_marked = m.get() && all_marked;
+  if (!all_marked) {
+    cursor = 0;  // read the campaign again from the start: what is still planned goes again
+    throw std::runtime_error("marking a page queued failed");
   }
   return total;
 }
@@ -326,7 +336,7 @@ void Enqueuer::sync_campaigns(bool force) {
 
 void Enqueuer::sync_optouts(bool force) {
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now < next_optout_sync_) return;
+  if (!force && mirrored_optouts_ && now < next_optout_sync_) return;
   next_optout_sync_ = now + settings_.optout_every;
   std::set<long long> sms, zalo;
   SQLite::Statement q(*db_,
@@ -337,35 +347,50 @@ void Enqueuer::sync_optouts(bool force) {
     if (q.getColumn(2).getInt()) zalo.insert(q.getColumn(0).getInt64());
   }
   std::vector<RedisCommand> commands;
-  auto diff = [&commands, force](const std::string& key, const std::set<long long>& now_set,
-                                 const std::set<long long>& before) {
-    RedisCommand add{"SADD", key}, remove{"SREM", key};
-    auto flush = [&commands](RedisCommand& c) {
-      if (c.size() > 2) commands.push_back(c);
-      c.resize(2);
-    };
-    for (long long id : now_set) {
-      if (!force && before.count(id)) continue;
-      add.push_back(std::to_string(id));
-      if (add.size() >= kOptoutChunk) flush(add);
+  auto chunked = [&commands](RedisCommand head, const std::vector<long long>& ids) {
+    for (std::size_t i = 0; i < ids.size(); i += kOptoutChunk) {
+      RedisCommand c = head;
+      for (std::size_t k = i; k < std::min(ids.size(), i + kOptoutChunk); ++k)
+        c.push_back(std::to_string(ids[k]));
+      commands.push_back(std::move(c));
     }
-    for (long long id : before) {
-      if (now_set.count(id)) continue;
-      remove.push_back(std::to_string(id));
-      if (remove.size() >= kOptoutChunk) flush(remove);
-    }
-    flush(add);
-    flush(remove);
   };
-  diff(Dispatcher::optout_key("sms"), sms, optout_sms_);
-  diff(Dispatcher::optout_key("zalo"), zalo, optout_zalo_);
+  const bool replace = force || !mirrored_optouts_;
+  auto mirror = [&](const std::string& key, const std::set<long long>& now_set,
+                    const std::set<long long>& before) {
+    if (replace) {
+      // This process has no idea what the set held before (a start, a flushed Redis): build
+      // it anew beside the old one and swap, so opt-ins made meanwhile are honoured and the
+      // dispatchers never see a half-built set. (Both keys share the hash tag {optout}.)
+      const std::string next = key + ":next";
+      commands.push_back({"DEL", next});
+      chunked({"SADD", next}, std::vector<long long>(now_set.begin(), now_set.end()));
+      if (now_set.empty())
+        commands.push_back({"DEL", key});
+      else
+        commands.push_back({"RENAME", next, key});
+      return;
+    }
+    std::vector<long long> added, removed;
+    for (long long id : now_set)
+      if (!before.count(id)) added.push_back(id);
+    for (long long id : before)
+      if (!now_set.count(id)) removed.push_back(id);
+    chunked({"SADD", key}, added);
+    chunked({"SREM", key}, removed);
+  };
+  mirror(Dispatcher::optout_key("sms"), sms, optout_sms_);
+  mirror(Dispatcher::optout_key("zalo"), zalo, optout_zalo_);
   if (!commands.empty()) {
     auto [ec, replies] = wait(redis_->async_exec_pipeline(
         std::move(commands), boost::asio::as_tuple(boost::asio::use_awaitable)));
     if (ec) throw RedisUnavailable("opt-out sync: " + ec.message());
+    for (const auto& r : replies)
+      if (r.is_error()) throw RedisUnavailable("opt-out sync: " + r.str);
   }
   optout_sms_ = std::move(sms);
   optout_zalo_ = std::move(zalo);
+  mirrored_optouts_ = true;
 }
 
 }  // namespace loa::engine

@@ -8,7 +8,7 @@
 //    from the outbox, and the opt-outs and campaign states are written again.
 //  - campaign states: a pause, resume or cancel made anywhere (CLI, API) is carried to the
 //    queues on the next pass, so it takes effect on queued messages within a second.
-//  - opt-outs: households opted out in the store are mirrored in loa:optout:sms|zalo, the sets
+//  - opt-outs: households opted out in the store are mirrored in loa:{optout}:sms and :zalo, the sets
 //    that dispatchers check before each send.
 //
 // Contract: run_once() does one pass and returns the messages enqueued; start() runs passes
@@ -85,8 +85,10 @@ class Enqueuer {
   std::unique_ptr<SQLite::Database> db_;
 
   std::map<long long, std::string> campaign_states_;  // as last carried to Redis
+  std::map<long long, long long> cursors_;  // per campaign: enqueued up to this outbox id
   std::set<long long> optout_sms_, optout_zalo_;      // as last mirrored
   std::chrono::steady_clock::time_point next_optout_sync_{};
+  bool mirrored_optouts_ = false;  // the sets in Redis are this process's to diff against
 
   std::atomic<long long> passes_{0}, enqueued_{0}, skipped_{0}, reconciled_{0},
       redis_errors_{0};
