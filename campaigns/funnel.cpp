@@ -40,6 +40,12 @@ Funnel campaign_funnel(SQLite::Database& db, long long campaign_id) {
   SQLite::Statement replies(db, "SELECT COUNT(*) FROM replies WHERE campaign_id = ?");
   replies.bind(1, static_cast<std::int64_t>(campaign_id));
   if (replies.executeStep()) f.replies = replies.getColumn(0).getInt64();
+  SQLite::Statement fallbacks(db,
+                              "SELECT fallback_from, COUNT(*) FROM outbox WHERE campaign_id = ? "
+                              "AND fallback_from <> '' GROUP BY fallback_from ORDER BY 2 DESC");
+  fallbacks.bind(1, static_cast<std::int64_t>(campaign_id));
+  while (fallbacks.executeStep())
+    f.fallbacks.emplace_back(fallbacks.getColumn(0).getString(), fallbacks.getColumn(1).getInt64());
   return f;
 }
 

@@ -29,6 +29,9 @@ struct Funnel {
   std::vector<std::pair<std::string, long long>> failed_by_reason;  // most frequent first
   long long cost_vnd = 0;
   long long replies = 0;
+  // Messages that moved to a fallback channel (their first channel reported the household
+  // unreachable), by the channel given up: {"zalo_zns": 120}. Counted within the states above.
+  std::vector<std::pair<std::string, long long>> fallbacks;
 
   long long total() const {
     return planned + queued + sent + delivered + failed + expired + cancelled;

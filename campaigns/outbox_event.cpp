@@ -212,6 +212,11 @@ std::string format_epoch_ms(long long at_ms) {
 OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db) {}
 OutboxEventApplier::~OutboxEventApplier() = default;
 
+// The first channel of a row's comma-separated `fallback` (routes are named after channels).
+#define FIRST_FALLBACK \
+  "CASE WHEN instr(fallback, ',') > 0 THEN substr(fallback, 1, instr(fallback, ',') - 1) " \
+  "ELSE fallback END"
+
 SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
   auto& slot = stmts_[which];
   if (!slot) {
@@ -233,9 +238,22 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         "provider_id = CASE WHEN provider_id = '' THEN ?3 ELSE provider_id END, "
         "attempts = MAX(attempts, ?4), updated_at = ?5 "
         "WHERE id = ?1 AND state IN ('planned', 'queued', 'sent')",
-        // kFailed
-        "UPDATE outbox SET state = 'failed', last_error = ?2, attempts = MAX(attempts, ?3), "
-        "updated_at = ?4 WHERE id = ?1 AND state IN ('planned', 'queued')",
+        // kFailed. ?5 = 1 when the channel reported the household unreachable: with a
+        // fallback channel left, the row moves to it (planned again, body to be rendered by
+        // the enqueuer, attempts from zero) instead of failing. SET reads the old row.
+        "UPDATE outbox SET "
+        "state = CASE WHEN ?5 = 1 AND fallback <> '' THEN 'planned' ELSE 'failed' END, "
+        "fallback_from = CASE WHEN ?5 = 1 AND fallback <> '' THEN "
+        "  fallback_from || CASE WHEN fallback_from = '' THEN '' ELSE ',' END || channel "
+        "  ELSE fallback_from END, "
+        "channel = CASE WHEN ?5 = 1 AND fallback <> '' THEN " FIRST_FALLBACK " ELSE channel END, "
+        "route = CASE WHEN ?5 = 1 AND fallback <> '' THEN " FIRST_FALLBACK " ELSE route END, "
+        "fallback = CASE WHEN ?5 = 1 AND fallback <> '' THEN "
+        "  CASE WHEN instr(fallback, ',') > 0 THEN substr(fallback, instr(fallback, ',') + 1) "
+        "  ELSE '' END ELSE fallback END, "
+        "body = CASE WHEN ?5 = 1 AND fallback <> '' THEN '' ELSE body END, "
+        "attempts = CASE WHEN ?5 = 1 AND fallback <> '' THEN 0 ELSE MAX(attempts, ?3) END, "
+        "last_error = ?2, updated_at = ?4 WHERE id = ?1 AND state IN ('planned', 'queued')",
         // kEnd: expired and cancelled
         "UPDATE outbox SET state = ?2, last_error = ?3, attempts = MAX(attempts, ?4), "
         "updated_at = ?5 WHERE id = ?1 AND state IN ('planned', 'queued')",
@@ -291,10 +309,13 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
         changed += run(kUndelivered, id, e.reason.empty() ? std::string("undelivered") : e.reason,
                        e.provider_id, e.attempts, now);
         break;
-      case Kind::kFailed:
-        changed +=
-            run(kFailed, id, e.reason.empty() ? std::string("failed") : e.reason, e.attempts, now);
+      case Kind::kFailed: {
+        // The dispatcher names an unreachable household so ("unreachable: no Zalo account").
+        const int unreachable = e.reason.rfind("unreachable", 0) == 0 ? 1 : 0;
+        changed += run(kFailed, id, e.reason.empty() ? std::string("failed") : e.reason,
+                       e.attempts, now, unreachable);
         break;
+      }
       case Kind::kExpired:
       case Kind::kCancelled:
         changed += run(kEnd, id, std::string(to_string(e.kind)), e.reason, e.attempts, now);

@@ -22,7 +22,11 @@
 //   delivered    any state but delivered     -> delivered delivered_at (a real receipt wins)
 //   undelivered  planned|queued|sent         -> failed    last_error (planned: the receipt
 //                                                         beat its `sent`, as for delivered)
-//   failed       planned|queued              -> failed    last_error, attempts
+//   failed       planned|queued              -> failed    last_error, attempts; but when the
+//                                               reason starts with "unreachable" and the row
+//                                               has a fallback channel: -> planned on that
+//                                               channel (fallback_from records the one given
+//                                               up; the body is rendered again; attempts 0)
 //   expired      planned|queued              -> expired   last_error
 //   cancelled    planned|queued              -> cancelled last_error
 //   reply        a new row in `replies`, matched to the household by the message, the phone

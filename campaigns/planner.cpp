@@ -218,6 +218,21 @@ PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const
   return result;
 }
 
+std::optional<PlannedMessage> plan_household(SQLite::Database& db, const Campaign& campaign,
+                                             std::int64_t household_id,
+                                             std::vector<std::string> channels,
+                                             PlannerSettings settings) {
+  Campaign narrowed = campaign;
+  narrowed.channels = std::move(channels);
+  settings.page_rows = 1;
+  settings.dedupe_phones = false;
+  Planner planner(db, narrowed, SqlFilter{"h.id = ?", {SqlValue(household_id)}},
+                  std::move(settings));
+  PlanPage page = planner.next_page(household_id - 1);
+  if (page.messages.empty()) return std::nullopt;
+  return std::move(page.messages.front());
+}
+
 void finish_round(SQLite::Database& db, std::int64_t round_id) {
   SQLite::Statement st(db,
                        "UPDATE rounds SET state = 'expanded', expanded_at = "

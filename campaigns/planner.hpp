@@ -17,6 +17,8 @@
 // Thread-safety: a Planner uses its Database from one thread.
 #pragma once
 
+#include <optional>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -109,6 +111,14 @@ struct PageWriteResult {
 // Stores a page and moves the round's cursor; the caller holds the transaction.
 PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const Round& round,
                            const PlanPage& page, TimePoint now);
+// Plans one household again for the channels still open to it after a fallback (the row's
+// `fallback` list, in order): the first it can use, rendered in its language. nullopt when
+// none is usable (opted out, no phone) or the template cannot be rendered for it.
+std::optional<PlannedMessage> plan_household(SQLite::Database& db, const Campaign& campaign,
+                                             std::int64_t household_id,
+                                             std::vector<std::string> channels,
+                                             PlannerSettings settings);
+
 // Marks the round expanded.
 void finish_round(SQLite::Database& db, std::int64_t round_id);
 

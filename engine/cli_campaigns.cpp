@@ -157,18 +157,22 @@ void print_funnel(const Funnel& f) {
               << std::right << std::setw(10) << count_text(n) << "\n";
   line("expired", f.expired);
   line("cancelled", f.cancelled);
+  for (const auto& [from, n] : f.fallbacks)
+    std::cout << "  fallback    " << count_text(n) << " from " << from
+              << " (the household was unreachable there)\n";
   std::cout << "  cost so far " << tpl::format_vnd(f.cost_vnd) << "\n"
             << "  replies     " << count_text(f.replies) << "\n";
 }
 
 void print_funnel_json(const Campaign& c, const Funnel& f) {
-  json::object reasons;
+  json::object reasons, fallbacks;
   for (const auto& [reason, n] : f.failed_by_reason) reasons[reason] = n;
+  for (const auto& [from, n] : f.fallbacks) fallbacks[from] = n;
   json::object funnel{
       {"planned", f.planned},     {"queued", f.queued},  {"sent", f.sent},
       {"delivered", f.delivered}, {"failed", f.failed},  {"expired", f.expired},
       {"cancelled", f.cancelled}, {"total", f.total()},  {"failed_by_reason", std::move(reasons)},
-      {"cost_vnd", f.cost_vnd},   {"replies", f.replies}};
+      {"cost_vnd", f.cost_vnd},   {"replies", f.replies},  {"fallbacks", std::move(fallbacks)}};
   json::object out{
       {"name", c.name}, {"state", std::string(to_string(c.state))}, {"funnel", std::move(funnel)}};
   std::cout << json::serialize(out) << "\n";

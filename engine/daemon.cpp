@@ -215,8 +215,13 @@ void Daemon::start() {
   if (uses_store) {
     EnqueuerSettings es;
     es.page_rows = std::max(config_.planner.page_rows, 1000);
-    p.enqueuer = std::make_unique<Enqueuer>(p.io, p.redis, config_.store_path(), *p.writer, routes,
-                                            es);
+    const Config& config = config_;
+    p.enqueuer = std::make_unique<Enqueuer>(
+        p.io, p.redis, config_.store_path(), *p.writer, routes,
+        [&config](SQLite::Database& db, const campaigns::Campaign& c) {
+          return planner_settings(config, db, c);
+        },
+        es);
     p.enqueuer->start();
     p.results = std::make_unique<ResultConsumer>(
         p.io, RedisClientOptions::from(config_.redis, endpoint), routes, *p.writer);

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <future>
+#include <sstream>
 
 #include "campaigns/local_time.hpp"
 #include "engine/dispatcher.hpp"
@@ -75,8 +76,14 @@ QueuedMessage read_message(SQLite::Statement& row, const std::string& quiet_hour
 
 Enqueuer::Enqueuer(boost::asio::io_context& io, std::shared_ptr<RedisClient> redis,
                    std::filesystem::path store, StoreWriter& writer,
-                   std::vector<std::string> routes, EnqueuerSettings settings)
-    : io_(io), redis_(redis), store_(std::move(store)), writer_(writer), settings_(settings) {
+                   std::vector<std::string> routes, SettingsFor settings_for,
+                   EnqueuerSettings settings)
+    : io_(io),
+      redis_(redis),
+      store_(std::move(store)),
+      writer_(writer),
+      settings_for_(std::move(settings_for)),
+      settings_(settings) {
   for (auto& r : routes) queues_.emplace(r, std::make_unique<RouteQueue>(redis, r));
 }
 
@@ -87,8 +94,8 @@ std::string Enqueuer::epoch_key(std::string_view route) {
 }
 
 EnqueuerStats Enqueuer::stats() const {
-  return {passes_.load(), enqueued_.load(), skipped_.load(), reconciled_.load(),
-          redis_errors_.load()};
+  return {passes_.load(),       enqueued_.load(),     skipped_.load(),
+          reconciled_.load(),   redis_errors_.load(), fallbacks_.load()};
 }
 
 template <class T>
@@ -171,9 +178,13 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
   SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
                                    " FROM outbox WHERE campaign_id = ?1 AND state = 'planned' "
                                    "AND id > ?2 ORDER BY id LIMIT ?3");
+  render_fallbacks(c);
   // Pages whose `queued` marks are not committed yet are behind the cursor, so the next page
-  // is read while the store writer commits the last one. The marks are awaited at the end.
-  long long& cursor = cursors_[c.id];
+  // is read while the store writer commits the last one. The marks are awaited at the end of
+  // the pass, so the next pass starts from the first planned row again (the index on
+  // (campaign, state) leads straight to them), which also finds rows planned again by a
+  // fallback.
+  long long cursor = 0;
   long long total = 0;
   std::vector<std::future<bool>> marks;
   while (total < kRowsPerCampaignPass) {
@@ -224,11 +235,82 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
   }
   bool all_marked = true;
   for (auto& m : marks) all_marked = m.get() && all_marked;
-  if (!all_marked) {
-    cursor = 0;  // read the campaign again from the start: what is still planned goes again
-    throw std::runtime_error("marking a page queued failed");
-  }
+  if (!all_marked) throw std::runtime_error("marking a page queued failed");
   return total;
+}
+
+void Enqueuer::render_fallbacks(const Campaign& c) {
+  SQLite::Statement rows(*db_,
+                         "SELECT id, household_id, channel, fallback FROM outbox "
+                         "WHERE campaign_id = ? AND state = 'planned' AND body = '' "
+                         "AND fallback_from <> '' LIMIT 1000");
+  rows.bind(1, static_cast<std::int64_t>(c.id));
+  struct Row {
+    long long id, household;
+    std::vector<std::string> channels;
+  };
+  std::vector<Row> todo;
+  while (rows.executeStep()) {
+    Row r{rows.getColumn(0).getInt64(), rows.getColumn(1).getInt64(), {}};
+    r.channels.push_back(rows.getColumn(2).getString());  // the channel it moved to
+    std::stringstream rest(rows.getColumn(3).getString());  // then the ones after it
+    for (std::string channel; std::getline(rest, channel, ',');)
+      if (!channel.empty()) r.channels.push_back(channel);
+    todo.push_back(std::move(r));
+  }
+  if (todo.empty()) return;
+  auto campaign = campaigns::find_campaign(*db_, static_cast<std::int64_t>(c.id));
+  if (!campaign || !settings_for_) return;
+  const campaigns::PlannerSettings settings = settings_for_(*db_, *campaign);
+  // Each row becomes its message on the first channel the household can still use, or fails.
+  struct Update {
+    long long id;
+    std::optional<campaigns::PlannedMessage> message;
+  };
+  auto updates = std::make_shared<std::vector<Update>>();
+  for (auto& r : todo)
+    updates->push_back({r.id, campaigns::plan_household(*db_, *campaign, r.household,
+                                                        std::move(r.channels), settings)});
+  auto committed = std::make_shared<std::promise<bool>>();
+  auto done = committed->get_future();
+  writer_.submit(StoreWrite{
+      [updates](SQLite::Database& db) {
+        SQLite::Statement ok(db,
+                             "UPDATE outbox SET channel = ?2, route = ?3, fallback = ?4, "
+                             "language = ?5, body = ?6, units = ?7, cost_vnd = ?8, updated_at = ?9 "
+                             "WHERE id = ?1 AND state = 'planned' AND body = ''");
+        SQLite::Statement failed(db,
+                                 "UPDATE outbox SET state = 'failed', last_error = last_error || "
+                                 "'; no fallback channel usable', updated_at = ?2 "
+                                 "WHERE id = ?1 AND state = 'planned' AND body = ''");
+        const std::string now = now_text();
+        for (const auto& u : *updates) {
+          if (!u.message) {
+            failed.reset();
+            failed.bind(1, static_cast<std::int64_t>(u.id));
+            failed.bind(2, now);
+            failed.exec();
+            continue;
+          }
+          const auto& m = *u.message;
+          ok.reset();
+          ok.bind(1, static_cast<std::int64_t>(u.id));
+          ok.bind(2, m.channel);
+          ok.bind(3, m.route);
+          ok.bind(4, m.fallback);
+          ok.bind(5, m.language);
+          ok.bind(6, m.body);
+          ok.bind(7, m.units);
+          ok.bind(8, m.cost_vnd);
+          ok.bind(9, now);
+          ok.exec();
+        }
+      },
+      [committed](bool ok, const std::string&) { committed->set_value(ok); }});
+  if (!done.get()) throw std::runtime_error("storing fallback messages failed");
+  fallbacks_ += static_cast<long long>(todo.size());
+  spdlog::info("enqueuer: campaign {}: {} message(s) moved to their fallback channel", c.id,
+               todo.size());
 }
 
 void Enqueuer::reconcile_if_flushed() {

@@ -8,6 +8,10 @@
 //    from the outbox, and the opt-outs and campaign states are written again.
 //  - campaign states: a pause, resume or cancel made anywhere (CLI, API) is carried to the
 //    queues on the next pass, so it takes effect on queued messages within a second.
+//  - fallback: a message whose first channel found the household unreachable comes back
+//    planned on its next channel with an empty body (campaigns/outbox_event.hpp); it is
+//    rendered for that channel (campaigns::plan_household) before it is enqueued, or failed
+//    when the household cannot use that channel either.
 //  - opt-outs: households opted out in the store are mirrored in loa:{optout}:sms and :zalo, the sets
 //    that dispatchers check before each send.
 //
@@ -25,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "campaigns/planner.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/route_queue.hpp"
 #include "engine/store_writer.hpp"
@@ -47,14 +53,19 @@ struct EnqueuerSettings {
 };
 
 struct EnqueuerStats {
-  long long passes = 0, enqueued = 0, skipped = 0, reconciled = 0, redis_errors = 0;
+  long long passes = 0, enqueued = 0, skipped = 0, reconciled = 0, redis_errors = 0,
+            fallbacks = 0;
 };
 
 class Enqueuer {
  public:
+  // Planner settings (template, routes) for rendering fallback messages; as the scheduler's.
+  using SettingsFor =
+      std::function<campaigns::PlannerSettings(SQLite::Database&, const campaigns::Campaign&)>;
+
   Enqueuer(boost::asio::io_context& io, std::shared_ptr<RedisClient> redis,
            std::filesystem::path store, StoreWriter& writer, std::vector<std::string> routes,
-           EnqueuerSettings settings = {});
+           SettingsFor settings_for, EnqueuerSettings settings = {});
   ~Enqueuer();
   Enqueuer(const Enqueuer&) = delete;
   Enqueuer& operator=(const Enqueuer&) = delete;
@@ -74,6 +85,7 @@ class Enqueuer {
   void sync_campaigns(bool force);
   void sync_optouts(bool force);
   long long enqueue_campaign(const Campaign& c);
+  void render_fallbacks(const Campaign& c);
   void loop();
 
   boost::asio::io_context& io_;
@@ -81,17 +93,17 @@ class Enqueuer {
   std::filesystem::path store_;
   StoreWriter& writer_;
   std::map<std::string, std::unique_ptr<RouteQueue>> queues_;
+  SettingsFor settings_for_;
   EnqueuerSettings settings_;
   std::unique_ptr<SQLite::Database> db_;
 
   std::map<long long, std::string> campaign_states_;  // as last carried to Redis
-  std::map<long long, long long> cursors_;  // per campaign: enqueued up to this outbox id
   std::set<long long> optout_sms_, optout_zalo_;      // as last mirrored
   std::chrono::steady_clock::time_point next_optout_sync_{};
   bool mirrored_optouts_ = false;  // the sets in Redis are this process's to diff against
 
   std::atomic<long long> passes_{0}, enqueued_{0}, skipped_{0}, reconciled_{0},
-      redis_errors_{0};
+      redis_errors_{0}, fallbacks_{0};
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

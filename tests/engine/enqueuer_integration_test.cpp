@@ -7,9 +7,13 @@
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
+#include "campaigns/funnel.hpp"
+#include "campaigns/outbox_event.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/store.hpp"
+#include "engine/template_settings.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/test_dirs.hpp"
 
 namespace loa::engine {
 namespace {
@@ -33,7 +37,8 @@ class EnqueuerTest : public ::testing::Test {
     EnqueuerSettings s;
     s.page_rows = 7;  // several pages per pass
     enqueuer_ = std::make_unique<Enqueuer>(io_.io(), redis_, path_, writer_,
-                                           std::vector<std::string>{"sms", "zalo_zns"}, s);
+                                           std::vector<std::string>{"sms", "zalo_zns"},
+                                           settings_for(), s);
   }
   void TearDown() override {
     enqueuer_.reset();
@@ -62,6 +67,11 @@ class EnqueuerTest : public ::testing::Test {
     }
   }
   long long count(const std::string& sql) { return db_->execAndGet(sql).getInt64(); }
+  static Enqueuer::SettingsFor settings_for() {
+    return [](SQLite::Database& db, const campaigns::Campaign& c) {
+      return planner_settings(Config{}, db, c);
+    };
+  }
   std::string redis(const std::string& cmd) { return private_redis_.command(cmd); }
 
   test::TempDir dir_;
@@ -134,7 +144,7 @@ TEST_F(EnqueuerTest, OptOutsAreMirroredForTheDispatchers) {
   db_->exec("UPDATE households SET opt_out_sms = 0 WHERE id = 2");
   EnqueuerSettings s;
   s.optout_every = std::chrono::milliseconds(0);
-  Enqueuer again(io_.io(), redis_, path_, writer_, {"sms"}, s);
+  Enqueuer again(io_.io(), redis_, path_, writer_, {"sms"}, settings_for(), s);
   again.run_once();  // a fresh process rebuilds the sets: the opt-in made meanwhile counts
   EXPECT_EQ(redis("SCARD " + Dispatcher::optout_key("sms")), "0");
   EXPECT_EQ(redis("SCARD " + Dispatcher::optout_key("zalo")), "1");
@@ -162,6 +172,72 @@ TEST_F(EnqueuerTest, AFlushedRedisIsRefilledFromTheOutbox) {
   // Once the epoch is back, a pass replays nothing.
   enqueuer_->run_once();
   EXPECT_EQ(enqueuer_->stats().reconciled, 28);
+}
+
+// Zalo first, SMS as the fallback: a household Zalo reports unreachable gets the SMS, once,
+// in the same outbox row (so never both); a permanent failure does not fall back.
+TEST_F(EnqueuerTest, AnUnreachableHouseholdFallsBackToSmsOnce) {
+  auto loaded = test::run_command("LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + dir_.path().string() + " " +
+                                  test::loa_binary().string() + " templates load " +
+                                  (test::source_dir() / "ops/examples/templates.toml").string());
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+  db_->exec(
+      "INSERT INTO campaigns(id, name, template_key, audience, channels, start_at, end_at, state, "
+      "variables) VALUES (3, 'bhyt', 'ho_tro_bhyt', '*', 'zalo_zns,sms', '2026-12-01T08:00:00+07:00', "
+      "'2027-06-30T20:00:00+07:00', 'running', 'hotline=0262 3852 xxx' || char(10) || "
+      "'reply_number=8xxx' || char(10) || 'sender=SO LDTBXH DAK LAK');"
+      "INSERT INTO rounds(id, campaign_id, number, due_at) VALUES (3, 3, 1, '2026-12-01');"
+      "INSERT INTO households(id, name, phone_e164, language, category, commune, has_zalo) VALUES "
+      "(500, 'Y Nuê Êban', '+84912000500', 'rad', 'poor', 'Ea Tu', 1),"
+      "(501, 'H Lan Niê', '+84912000501', 'vi', 'poor', 'Ea Tu', 1);");
+  for (long long id : {500, 501})
+    db_->exec("INSERT INTO outbox(id, round_id, campaign_id, household_id, phone_e164, channel, "
+              "fallback, route, language, body, units, cost_vnd, state, expires_at, created_at, "
+              "updated_at) VALUES (" + std::to_string(id) + ", 3, 3, " + std::to_string(id) +
+              ", '+84912000" + std::to_string(id) + "', 'zalo_zns', 'sms', 'zalo_zns', 'vi', "
+              "'{\"template_id\":\"CHO_DUYET_1\"}', 1, 200, 'queued', "
+              "'2027-06-30T20:00:00+07:00', 'c', 'u')");
+  auto failed = [](long long id, std::string reason) {
+    campaigns::OutboxEvent e;
+    e.kind = campaigns::OutboxEvent::Kind::kFailed;
+    e.message_id = id;
+    e.attempts = 1;
+    e.reason = std::move(reason);
+    return e;
+  };
+  campaigns::apply_outbox_events(*db_, {failed(500, "unreachable: simulated: no Zalo account"),
+                                        failed(501, "simulated: invalid number")});
+  auto row = [this](long long id, const char* column) {
+    return db_->execAndGet("SELECT " + std::string(column) + " FROM outbox WHERE id = " +
+                           std::to_string(id)).getString();
+  };
+  EXPECT_EQ(row(500, "state"), "planned");
+  EXPECT_EQ(row(500, "channel"), "sms");
+  EXPECT_EQ(row(500, "route"), "sms");
+  EXPECT_EQ(row(500, "fallback_from"), "zalo_zns");
+  EXPECT_EQ(row(500, "body"), "");
+  EXPECT_EQ(row(501, "state"), "failed");  // permanent: no fallback
+  EXPECT_EQ(row(501, "channel"), "zalo_zns");
+
+  EXPECT_EQ(enqueuer_->run_once(), 1);
+  EXPECT_EQ(enqueuer_->stats().fallbacks, 1);
+  EXPECT_EQ(row(500, "state"), "queued");
+  EXPECT_NE(row(500, "body").find("BHYT"), std::string::npos) << row(500, "body");
+  EXPECT_EQ(row(500, "language"), "vi");  // rad falls back to Vietnamese until translated
+  EXPECT_EQ(redis("LLEN loa:{sms}:lane:3"), "1");
+  auto m = QueuedMessage::decode(500, redis("HGET loa:{sms}:msg 500"));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->channel, "sms");
+  EXPECT_EQ(m->phone, "+84912000500");
+
+  // SMS has no further fallback: another unreachable fails it for good.
+  campaigns::apply_outbox_events(*db_, {failed(500, "unreachable: no route")});
+  EXPECT_EQ(row(500, "state"), "failed");
+  EXPECT_EQ(row(500, "fallback_from"), "zalo_zns");
+  const auto funnel = campaigns::campaign_funnel(*db_, 3);
+  ASSERT_EQ(funnel.fallbacks.size(), 1u);
+  EXPECT_EQ(funnel.fallbacks[0].first, "zalo_zns");
+  EXPECT_EQ(funnel.fallbacks[0].second, 1);
 }
 
 }  // namespace
