@@ -1,6 +1,7 @@
-// The whole path in one `loa serve` (role all) on a real Redis: the sample household list and
-// the example campaign run to completion through the simulator, and a FLUSHALL in the middle
-// loses nothing, because the outbox is the record and the enqueuer replays it (DESIGN.md 3.1).
+// The whole path on a real Redis: the sample household list and the example campaign run to
+// completion through the simulator, in one `loa serve` (role all) where a FLUSHALL in the
+// middle loses nothing, because the outbox is the record and the enqueuer replays it
+// (DESIGN.md 3.1); and split over a planner and two dispatcher processes (DESIGN.md 5).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -111,6 +112,55 @@ TEST_F(ReconciliationTest, AFlushAllMidCampaignLosesNothing) {
   EXPECT_NE(log.find("replayed from the outbox"), std::string::npos) << log;
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(), 0) << daemon.log();
+}
+
+TEST_F(ReconciliationTest, APlannerAndTwoDispatchersShareACampaign) {
+  auto env = env_;
+  env["LOA_DISPATCHER_SIMULATOR_LEDGER"] = "redis";  // one gateway, seen by both dispatchers
+  const auto planner_port = test::free_port();
+  env["LOA_HTTP_LISTEN"] = "127.0.0.1:" + std::to_string(planner_port);
+  test::LoaProcess planner({"serve", "--role", "planner"}, env, dir_ / "planner.log");
+  std::vector<std::unique_ptr<test::LoaProcess>> dispatchers;
+  for (const char* name : {"d1", "d2"}) {
+    auto d = env;
+    d["LOA_DAEMON_DATA_DIR"] = (dir_ / name).string();
+    d["LOA_HTTP_LISTEN"] = "127.0.0.1:" + std::to_string(test::free_port());
+    dispatchers.push_back(std::make_unique<test::LoaProcess>(
+        std::vector<std::string>{"serve", "--role", "dispatcher"}, d,
+        dir_ / (std::string(name) + ".log")));
+  }
+  ASSERT_TRUE(test::becomes_ready(planner_port)) << planner.log();
+  auto launched = loa("campaign launch --detach bhyt-2026");
+  ASSERT_EQ(launched.exit_code, 0) << launched.output;
+  bool completed = false;
+  for (int i = 0; i < 1200 && !completed; ++i) {
+    completed = campaign_state() == "completed";
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(completed) << planner.log() << dispatchers[0]->log() << dispatchers[1]->log();
+  auto after = states();
+  EXPECT_EQ(after["planned"] + after["queued"], 0);
+  // Every message reached the gateway once, whichever dispatcher sent it.
+  long long ids = std::stoll(redis_.command("HLEN loa:{sms}:sim:seen")) +
+                  std::stoll(redis_.command("HLEN loa:{zalo_zns}:sim:seen"));
+  long long accepted = after["sent"] + after["delivered"] + after["failed"];
+  EXPECT_LE(ids, accepted);  // failed ones include sends the gateway refused
+  for (const char* route : {"sms", "zalo_zns"}) {
+    // HINCRBY counts: a value of 2 would be a message sent twice.
+    const std::string dup = redis_.command(std::vector<std::string>{
+        "EVAL",
+        "local n = 0 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do "
+        "if tonumber(v) > 1 then n = n + 1 end end return n",
+        "1", std::string("loa:{") + route + "}:sim:seen"});
+    EXPECT_EQ(dup, "0") << route;
+  }
+  for (auto& d : dispatchers) d->signal(SIGTERM);
+  planner.signal(SIGTERM);
+  for (auto& d : dispatchers) {
+    EXPECT_EQ(d->wait(), 0) << d->log();
+    EXPECT_EQ(d->log().find("dispatcher sms: 0 sent"), std::string::npos) << d->log();
+  }
+  EXPECT_EQ(planner.wait(), 0) << planner.log();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 
 namespace loa::test {
@@ -43,21 +44,42 @@ engine::RedisEndpoint PrivateRedis::tcp_endpoint() const {
   return engine::RedisEndpoint::parse(tcp_url());
 }
 
-std::string PrivateRedis::command(const std::string& format) const {
+namespace {
+
+std::string run_on(const std::string& socket, const std::function<void*(redisContext*)>& send) {
   timeval tv{2, 0};
-  redisContext* c = redisConnectUnixWithTimeout(process_->socket_path().c_str(), tv);
+  redisContext* c = redisConnectUnixWithTimeout(socket.c_str(), tv);
   if (!c || c->err) {
     if (c) redisFree(c);
     throw std::runtime_error("cannot reach the test redis");
   }
   std::string out;
-  if (auto* r = static_cast<redisReply*>(redisCommand(c, format.c_str()))) {
+  if (auto* r = static_cast<redisReply*>(send(c))) {
     if (r->str) out.assign(r->str, r->len);
     if (r->type == REDIS_REPLY_INTEGER) out = std::to_string(r->integer);
     freeReplyObject(r);
   }
   redisFree(c);
   return out;
+}
+
+}  // namespace
+
+std::string PrivateRedis::command(const std::string& format) const {
+  return run_on(process_->socket_path(),
+                [&format](redisContext* c) { return redisCommand(c, format.c_str()); });
+}
+
+std::string PrivateRedis::command(const std::vector<std::string>& argv) const {
+  std::vector<const char*> args;
+  std::vector<std::size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  return run_on(process_->socket_path(), [&](redisContext* c) {
+    return redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data());
+  });
 }
 
 IoThreads::IoThreads(unsigned threads) : work_(io_.get_executor()) {

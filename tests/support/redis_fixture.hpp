@@ -36,6 +36,8 @@ class PrivateRedis {
   engine::RedisEndpoint tcp_endpoint() const;
   // A blocking one-shot command through hiredis' synchronous API, for test set-up and checks.
   std::string command(const std::string& format) const;
+  // The same with arguments as given (for values that hold spaces, such as a script).
+  std::string command(const std::vector<std::string>& argv) const;
 
  private:
   TempDir dir_;
