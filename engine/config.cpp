@@ -285,6 +285,14 @@ void check_range(const KeySpec& spec, std::int64_t value, const std::string& at)
                       std::to_string(value));
 }
 
+std::string format_real(double v) {
+  std::ostringstream os;
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
 // Every real-valued key is a share, 0 to 1.
 void check_share(const KeySpec& spec, double value, const std::string& at) {
   if (!(value >= 0.0 && value <= 1.0))
@@ -298,6 +306,36 @@ void apply_table(Config& config, const toml::table& table, const std::string& pr
     const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     const std::string at = where(node.source(), origin);
     const KeySpec* spec = nullptr;
+    // A route's adapter options are free-form: the adapter checks its own keys.
+    const auto last_dot = path.rfind('.');
+    if (path.rfind("routes.", 0) == 0 && last_dot > 7 && path.substr(last_dot) == ".options") {
+      const std::string route = path.substr(7, last_dot - 7);
+      if (!node.is_table())
+        throw ConfigError(at + ": '" + path + "' must be a table ([" + path + "])");
+      RouteGatewayConfig* gw = nullptr;
+      try {
+        gw = &route_gateway(config, route);
+      } catch (const ConfigError& e) {
+        throw ConfigError(at + ": " + e.what());
+      }
+      for (const auto& [ok, ov] : *node.as_table()) {
+        const std::string key(ok.str());
+        const std::string oat = where(ov.source(), origin);
+        if (ov.is_string())
+          gw->options[key] = ov.as_string()->get();
+        else if (ov.is_integer())
+          gw->options[key] = std::to_string(ov.as_integer()->get());
+        else if (ov.is_floating_point())
+          gw->options[key] = format_real(ov.as_floating_point()->get());
+        else if (ov.is_boolean())
+          gw->options[key] = ov.as_boolean()->get() ? "true" : "false";
+        else
+          throw ConfigError(oat + ": key '" + path + "." + key +
+                            "' must be a string, a number or a boolean, got " +
+                            type_name(ov.type()));
+      }
+      continue;
+    }
     bool is_section = false;
     for (const auto& s : key_specs()) {
       if (s.path == path) spec = &s;
@@ -384,13 +422,6 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   return {host, static_cast<std::uint16_t>(port)};
 }
 
-std::string format_real(double v) {
-  std::ostringstream os;
-  os << v;
-  std::string s = os.str();
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
-}
 
 void finish(Config& c) {
   c.redis_endpoint = RedisEndpoint::parse(c.redis.url);

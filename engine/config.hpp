@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -97,6 +98,11 @@ struct RouteGatewayConfig {
   std::string type = "simulator";
   int burst = 1;  // units sendable at once; 1 keeps every 1-second window within rate + 1 message
   SimulatorConfig simulator;
+  // [routes.<route>.options]: the gateway adapter's own settings (url, username, token_file…),
+  // passed to it as they are; each adapter checks and documents its keys. Secrets are never
+  // written here: an adapter reads `<key>_env` (an environment variable's name) or
+  // `<key>_file` (a file's path) instead.
+  std::map<std::string, std::string> options;
 };
 
 struct SmsRouteConfig {

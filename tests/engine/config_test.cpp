@@ -209,6 +209,28 @@ TEST(ConfigTest, RoutesHaveAGatewayAndTheSimulatorIsTunedPerRoute) {
   ::unsetenv("LOA_ROUTES_ZALO_OA_SIMULATOR_REPLY_RATE");
 }
 
+TEST(ConfigTest, AGatewaysOwnOptionsPassThroughAsText) {
+  Config c = load_config_text(
+      "[routes.zalo_zns.options]\nurl = \"http://127.0.0.1:9/send\"\ntimeout_ms = 5000\n"
+      "app_secret_env = \"LOA_ZALO_SECRET\"\nverify = true\n",
+      "t.toml", false);
+  const auto& o = c.routes.zalo_zns.gateway.options;
+  EXPECT_EQ(o.at("url"), "http://127.0.0.1:9/send");
+  EXPECT_EQ(o.at("timeout_ms"), "5000");
+  EXPECT_EQ(o.at("app_secret_env"), "LOA_ZALO_SECRET");
+  EXPECT_EQ(o.at("verify"), "true");
+  EXPECT_TRUE(c.routes.sms.gateway.options.empty());
+  try {
+    load_config_text("[routes.sms.options.header]\nx = 1\n", "bad.toml", false);
+    ADD_FAILURE() << "a nested table was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("routes.sms.options.header"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(load_config_text("[routes.fax.options]\nurl = \"x\"\n", "bad.toml", false),
+               ConfigError);
+}
+
 TEST(ConfigTest, ExampleConfigLoads) {
   const std::string text = read_source_file("ops/loa.example.toml");
   ASSERT_FALSE(text.empty());
