@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/http_gateway.hpp"
 #include "adapters/simulator.hpp"
 
 namespace loa::adapters {
@@ -49,6 +50,7 @@ struct Registration {
 const std::vector<Registration>& registry() {
   static const std::vector<Registration> table = {
       {"simulator", make_simulator, nullptr},
+      {"http", &HttpGateway::create, &HttpGateway::webhooks},
   };
   return table;
 }

@@ -42,13 +42,14 @@ std::string error_of(Build build) {
 }
 
 TEST_F(RegistryTest, ListsEveryType) {
-  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator"}));
+  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http"}));
 }
 
 TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
   ::setenv("LOA_TEST_REGISTRY_SECRET", "s3cret", 1);
   const std::map<std::string, GatewaySettings::Values> minimal = {
       {"simulator", {}},
+      {"http", {{"url", "http://127.0.0.1:9/send"}}},
   };
   for (const std::string& type : gateway_types()) {
     SCOPED_TRACE(type);
@@ -68,7 +69,7 @@ TEST_F(RegistryTest, UnknownTypeNamesTheRouteAndTheKnownTypes) {
   } catch (const GatewayConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "route 'sms_viettel': gateway setting 'gateway': unknown gateway type 'smpp' "
-              "(known: simulator)");
+              "(known: simulator, http)");
     EXPECT_EQ(e.route(), "sms_viettel");
     EXPECT_EQ(e.key(), "gateway");
   }
