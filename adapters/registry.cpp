@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/esms_gateway.hpp"
 #include "adapters/http_gateway.hpp"
 #include "adapters/simulator.hpp"
 
@@ -51,6 +52,7 @@ const std::vector<Registration>& registry() {
   static const std::vector<Registration> table = {
       {"simulator", make_simulator, nullptr},
       {"http", &HttpGateway::create, &HttpGateway::webhooks},
+      {"esms", &EsmsGateway::create, &EsmsGateway::webhooks},
   };
   return table;
 }

@@ -103,14 +103,7 @@ TEST_F(HttpGatewayTest, ClassifiesAnswers) {
       {"error_json", "/code"},      {"error.101", "auth"},     {"error.102", "throttled"},
       {"error.118", "unreachable"}, {"error.124", "accepted"}, {"error.200", "retryable"},
       {"error.300", "permanent"}};
-  struct Row {
-    unsigned status;
-    std::string body;
-    SendClass outcome;
-    std::string provider_id;
-    std::string reason;
-  };
-  const std::vector<Row> rows = {
+  const std::vector<AnswerRow> rows = {
       {200, R"({"code":"100","data":{"id":"gw-1"}})", SendClass::kAccepted, "gw-1", ""},
       {201, R"({"code":100,"data":{"id":77}})", SendClass::kAccepted, "77", ""},
       {200, R"({"code":"100"})", SendClass::kAccepted, "", ""},
@@ -132,17 +125,15 @@ TEST_F(HttpGatewayTest, ClassifiesAnswers) {
       {422, R"({"code":"84912345678"})", SendClass::kPermanent, "", "http 422 code ***"},
       {302, "", SendClass::kPermanent, "", "http 302"},
   };
-  for (const Row& row : rows) {
+  for (const AnswerRow& row : rows) {
     SCOPED_TRACE(std::to_string(row.status) + " " + row.body);
     MockGateway mock([&](const MockRequest&) { return answer(row.status, row.body); });
     GatewaySettings::Values values = rules;
     values["url"] = mock.url("/send");
     values["body"] = R"({"to":"{{phone_84}}"})";
     auto gateway = make_gateway("http", GatewaySettings(values), harness_.context());
-    const SendResult r = harness_.send_one(*gateway, sms("1", "+84912345678", "x"));
-    EXPECT_EQ(r.outcome, row.outcome) << to_string(r.outcome);
-    EXPECT_EQ(r.provider_id, row.provider_id);
-    EXPECT_EQ(r.reason, row.reason);
+    expect_result(harness_.send_one(*gateway, sms("1", "+84912345678", "x")), row.outcome,
+                  row.provider_id, row.reason);
   }
 }
 

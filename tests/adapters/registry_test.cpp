@@ -42,7 +42,7 @@ std::string error_of(Build build) {
 }
 
 TEST_F(RegistryTest, ListsEveryType) {
-  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http"}));
+  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms"}));
 }
 
 TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
@@ -50,6 +50,10 @@ TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
   const std::map<std::string, GatewaySettings::Values> minimal = {
       {"simulator", {}},
       {"http", {{"url", "http://127.0.0.1:9/send"}}},
+      {"esms",
+       {{"api_key_env", "LOA_TEST_REGISTRY_SECRET"},
+        {"secret_key_env", "LOA_TEST_REGISTRY_SECRET"},
+        {"brandname", "SoLDTBXH"}}},
   };
   for (const std::string& type : gateway_types()) {
     SCOPED_TRACE(type);
@@ -69,7 +73,7 @@ TEST_F(RegistryTest, UnknownTypeNamesTheRouteAndTheKnownTypes) {
   } catch (const GatewayConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "route 'sms_viettel': gateway setting 'gateway': unknown gateway type 'smpp' "
-              "(known: simulator, http)");
+              "(known: simulator, http, esms)");
     EXPECT_EQ(e.route(), "sms_viettel");
     EXPECT_EQ(e.key(), "gateway");
   }

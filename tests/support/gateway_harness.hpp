@@ -70,6 +70,23 @@ class GatewayHarness {
   std::shared_ptr<adapters::HttpClient> http_;
 };
 
+// A row of a classification table: the gateway's answer, and the result it must give.
+struct AnswerRow {
+  unsigned status;
+  std::string body;
+  adapters::SendClass outcome;
+  std::string provider_id;
+  std::string reason;
+};
+
+// A table row's expectations of one result.
+inline void expect_result(const adapters::SendResult& r, adapters::SendClass outcome,
+                          const std::string& provider_id, const std::string& reason) {
+  EXPECT_EQ(r.outcome, outcome) << adapters::to_string(r.outcome) << ": " << r.reason;
+  EXPECT_EQ(r.provider_id, provider_id);
+  EXPECT_EQ(r.reason, reason);
+}
+
 inline adapters::OutboundMessage sms(std::string id, std::string phone, std::string text) {
   adapters::OutboundMessage m;
   m.id = std::move(id);
