@@ -9,6 +9,7 @@
 
 #include "adapters/esms_gateway.hpp"
 #include "adapters/http_gateway.hpp"
+#include "adapters/kannel_gateway.hpp"
 #include "adapters/simulator.hpp"
 
 namespace loa::adapters {
@@ -53,6 +54,7 @@ const std::vector<Registration>& registry() {
       {"simulator", make_simulator, nullptr},
       {"http", &HttpGateway::create, &HttpGateway::webhooks},
       {"esms", &EsmsGateway::create, &EsmsGateway::webhooks},
+      {"kannel", &KannelGateway::create, &KannelGateway::webhooks},
   };
   return table;
 }

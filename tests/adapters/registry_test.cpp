@@ -42,7 +42,7 @@ std::string error_of(Build build) {
 }
 
 TEST_F(RegistryTest, ListsEveryType) {
-  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms"}));
+  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms", "kannel"}));
 }
 
 TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
@@ -54,6 +54,10 @@ TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
        {{"api_key_env", "LOA_TEST_REGISTRY_SECRET"},
         {"secret_key_env", "LOA_TEST_REGISTRY_SECRET"},
         {"brandname", "SoLDTBXH"}}},
+      {"kannel",
+       {{"url", "http://127.0.0.1:9/cgi-bin/sendsms"},
+        {"username", "loa"},
+        {"password_env", "LOA_TEST_REGISTRY_SECRET"}}},
   };
   for (const std::string& type : gateway_types()) {
     SCOPED_TRACE(type);
@@ -73,7 +77,7 @@ TEST_F(RegistryTest, UnknownTypeNamesTheRouteAndTheKnownTypes) {
   } catch (const GatewayConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "route 'sms_viettel': gateway setting 'gateway': unknown gateway type 'smpp' "
-              "(known: simulator, http, esms)");
+              "(known: simulator, http, esms, kannel)");
     EXPECT_EQ(e.route(), "sms_viettel");
     EXPECT_EQ(e.key(), "gateway");
   }

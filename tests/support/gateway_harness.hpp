@@ -87,6 +87,24 @@ inline void expect_result(const adapters::SendResult& r, adapters::SendClass out
   EXPECT_EQ(r.reason, reason);
 }
 
+// A parsed delivery report against a table row: the verdict, then the refusal's reason, or the
+// receipt's ids, outcome and reason.
+inline void expect_receipt(const adapters::WebhookResult<adapters::DeliveryReceipt>& r,
+                           adapters::WebhookVerdict verdict, const std::string& message_id,
+                           const std::string& provider_id, bool delivered,
+                           const std::string& reason) {
+  EXPECT_EQ(r.verdict, verdict) << adapters::to_string(r.verdict) << ": " << r.reason;
+  ASSERT_EQ(r.event.has_value(), verdict == adapters::WebhookVerdict::kEvent);
+  if (!r.event) {
+    EXPECT_EQ(r.reason, reason);
+    return;
+  }
+  EXPECT_EQ(r.event->message_id, message_id);
+  EXPECT_EQ(r.event->provider_id, provider_id);
+  EXPECT_EQ(r.event->delivered, delivered);
+  EXPECT_EQ(r.event->reason, reason);
+}
+
 inline adapters::OutboundMessage sms(std::string id, std::string phone, std::string text) {
   adapters::OutboundMessage m;
   m.id = std::move(id);
