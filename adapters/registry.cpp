@@ -11,6 +11,8 @@
 #include "adapters/http_gateway.hpp"
 #include "adapters/kannel_gateway.hpp"
 #include "adapters/simulator.hpp"
+#include "adapters/zalo_oa_gateway.hpp"
+#include "adapters/zalo_zns_gateway.hpp"
 
 namespace loa::adapters {
 
@@ -42,6 +44,24 @@ std::shared_ptr<Gateway> make_simulator(const GatewaySettings& s, const GatewayC
   }
 }
 
+// The Zalo adapters read a flat map with their secrets resolved: every key is taken (so none is
+// "unknown"), and app_secret / oa_secret_key come from <key>_env or <key>_file.
+template <class ZaloGateway>
+std::shared_ptr<Gateway> make_zalo(const GatewaySettings& s, const GatewayContext& c) {
+  GatewaySettingsMap map;
+  for (const auto& [key, value] : s.values()) {
+    s.has(key);
+    map.emplace(key, value);
+  }
+  for (const char* secret : {"app_secret", "oa_secret_key"})
+    if (auto value = s.optional_secret(secret)) map[secret] = *value;
+  try {
+    return std::make_shared<ZaloGateway>(c.executor, map, c.http, c.events);
+  } catch (const std::invalid_argument& e) {
+    throw GatewayConfigError("options", e.what());
+  }
+}
+
 struct Registration {
   std::string_view type;
   GatewayFactory make;
@@ -55,6 +75,8 @@ const std::vector<Registration>& registry() {
       {"http", &HttpGateway::create, &HttpGateway::webhooks},
       {"esms", &EsmsGateway::create, &EsmsGateway::webhooks},
       {"kannel", &KannelGateway::create, &KannelGateway::webhooks},
+      {"zalo_zns", &make_zalo<ZaloZnsGateway>, nullptr},  // webhooks: adapters/zalo_webhook.hpp
+      {"zalo_oa", &make_zalo<ZaloOaGateway>, nullptr},
   };
   return table;
 }

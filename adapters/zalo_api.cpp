@@ -144,7 +144,7 @@ struct ZaloGateway::State : std::enable_shared_from_this<State> {
   }
 };
 
-ZaloApiSettings ZaloApiSettings::from(const GatewaySettings& s, std::string_view default_url) {
+ZaloApiSettings ZaloApiSettings::from(const SettingsReader& s, std::string_view default_url) {
   ZaloApiSettings out;
   out.url = s.url("url", default_url);
   out.timeout = s.milliseconds("timeout_ms", out.timeout);
@@ -165,7 +165,7 @@ std::shared_ptr<ZaloTokens> ZaloGateway::open_tokens(asio::any_io_executor ex,
                                                      const GatewaySettingsMap& settings,
                                                      std::string_view gateway) {
   return ZaloTokens::open(std::move(ex), std::move(http),
-                          ZaloTokenSettings::from(GatewaySettings(settings, gateway)));
+                          ZaloTokenSettings::from(SettingsReader(settings, gateway)));
 }
 
 void ZaloGateway::async_send(std::vector<OutboundMessage> batch, SendDone done) {

@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
-#include "adapters/gateway_settings.hpp"
+#include "adapters/settings_reader.hpp"
 
 namespace loa::adapters {
 
@@ -77,7 +77,7 @@ struct ZaloApiSettings {
   std::string url;
   std::chrono::milliseconds timeout{10000};
 
-  static ZaloApiSettings from(const GatewaySettings& settings, std::string_view default_url);
+  static ZaloApiSettings from(const SettingsReader& settings, std::string_view default_url);
 };
 
 // The gateway both Zalo adapters are: they differ only in their endpoint, error table and

@@ -54,7 +54,7 @@ ZaloOaGateway::ZaloOaGateway(boost::asio::any_io_executor ex, ZaloApiSettings se
 
 ZaloOaGateway::ZaloOaGateway(boost::asio::any_io_executor ex, const GatewaySettingsMap& settings,
                              std::shared_ptr<HttpClient> http, GatewayEvents* /*events*/)
-    : ZaloOaGateway(ex, ZaloApiSettings::from(GatewaySettings(settings, "zalo_oa"), kDefaultUrl),
+    : ZaloOaGateway(ex, ZaloApiSettings::from(SettingsReader(settings, "zalo_oa"), kDefaultUrl),
                     http, open_tokens(ex, http, settings, "zalo_oa")) {}
 
 }  // namespace loa::adapters

@@ -186,7 +186,7 @@ std::string ZaloTokenStore::save(const ZaloTokenSet& tokens) const {
 // ---------------------------------------------------------------------------------------------
 // ZaloTokenSettings
 
-ZaloTokenSettings ZaloTokenSettings::from(const GatewaySettings& s) {
+ZaloTokenSettings ZaloTokenSettings::from(const SettingsReader& s) {
   ZaloTokenSettings out;
   out.token_file = s.required("token_file");
   out.app_id = s.required("app_id");

@@ -69,7 +69,7 @@
 #include <string_view>
 
 #include "adapters/gateway.hpp"
-#include "adapters/gateway_settings.hpp"
+#include "adapters/settings_reader.hpp"
 
 namespace loa::adapters {
 
@@ -105,7 +105,7 @@ class ZaloTokenStore {
   std::filesystem::path path_;
 };
 
-// Settings keys (GatewaySettings): token_file, app_id, app_secret (required); oauth_url,
+// Settings keys (SettingsReader): token_file, app_id, app_secret (required); oauth_url,
 // refresh_margin_ms, oauth_timeout_ms, refresh_failure_cooldown_ms.
 struct ZaloTokenSettings {
   std::filesystem::path token_file;
@@ -118,7 +118,7 @@ struct ZaloTokenSettings {
   // Wall clock, since expiry is persisted as wall time; null means system_clock::now.
   std::function<std::chrono::system_clock::time_point()> clock;
 
-  static ZaloTokenSettings from(const GatewaySettings& settings);
+  static ZaloTokenSettings from(const SettingsReader& settings);
 };
 
 struct ZaloTokenResult {

@@ -116,7 +116,7 @@ void parse_received(const json::value& doc, ZaloWebhookEvent& event, Clock::time
 
 }  // namespace
 
-ZaloWebhookSettings ZaloWebhookSettings::from(const GatewaySettings& s) {
+ZaloWebhookSettings ZaloWebhookSettings::from(const SettingsReader& s) {
   ZaloWebhookSettings out;
   out.oa_secret_key = s.required("oa_secret_key");
   out.app_id = s.get("app_id", "");

@@ -34,7 +34,7 @@
 //   Anything else (follow, user_seen_message, user_send_image, anonymous_send_text, ...):
 //     ignored, with its event_name returned for the log.
 //
-// Settings keys (GatewaySettings): oa_secret_key (required), app_id (checked against the body
+// Settings keys (SettingsReader): oa_secret_key (required), app_id (checked against the body
 // when set), webhook_signature = app_id | oa_id (default app_id), oa_id (required for oa_id),
 // webhook_max_age_ms (default 7200000), webhook_max_ahead_ms (default 300000).
 //
@@ -48,7 +48,7 @@
 #include <string_view>
 
 #include "adapters/gateway.hpp"
-#include "adapters/gateway_settings.hpp"
+#include "adapters/settings_reader.hpp"
 
 namespace loa::adapters {
 
@@ -62,7 +62,7 @@ struct ZaloWebhookSettings {
   std::chrono::milliseconds max_age{std::chrono::hours(2)};
   std::chrono::milliseconds max_ahead{std::chrono::minutes(5)};
 
-  static ZaloWebhookSettings from(const GatewaySettings& settings);
+  static ZaloWebhookSettings from(const SettingsReader& settings);
 };
 
 // What the route read from the request.

@@ -92,7 +92,7 @@ ZaloZnsGateway::ZaloZnsGateway(boost::asio::any_io_executor ex, ZaloApiSettings 
 
 ZaloZnsGateway::ZaloZnsGateway(boost::asio::any_io_executor ex, const GatewaySettingsMap& settings,
                                std::shared_ptr<HttpClient> http, GatewayEvents* /*events*/)
-    : ZaloZnsGateway(ex, ZaloApiSettings::from(GatewaySettings(settings, "zalo_zns"), kDefaultUrl),
+    : ZaloZnsGateway(ex, ZaloApiSettings::from(SettingsReader(settings, "zalo_zns"), kDefaultUrl),
                      http, open_tokens(ex, http, settings, "zalo_zns")) {}
 
 }  // namespace loa::adapters

@@ -43,7 +43,7 @@
 #include <string>
 
 #include "adapters/gateway.hpp"
-#include "adapters/gateway_settings.hpp"
+#include "adapters/settings_reader.hpp"
 #include "adapters/zalo_api.hpp"
 
 namespace loa::adapters {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "adapters/registry.hpp"
 #include "templates/language_fallback.hpp"
 
 namespace loa::engine {
@@ -182,8 +183,9 @@ const std::vector<KeySpec>& key_specs() {
       auto gw = [route](Config& c) -> RouteGatewayConfig& { return route_gateway(c, route); };
       KeySpec type;
       type.path = p + "gateway";
-      type.doc = "Gateway adapter of this route (simulator: nothing reaches a phone)";
-      type.choices = {"simulator"};
+      type.doc = "Gateway adapter of this route: simulator (nothing reaches a phone), http, "
+                 "esms, kannel, zalo_zns or zalo_oa; its settings go in [routes.<route>.options]";
+      type.choices = adapters::gateway_types();
       type.str = [gw](Config& c) { return &gw(c).type; };
       v.push_back(std::move(type));
       route_n(p + "burst", [gw](Config& c) { return &gw(c).burst; }, 1, 100000,

@@ -73,6 +73,7 @@ struct Daemon::Parts {
   std::vector<std::unique_ptr<ReceiptRelay>> relays;
   std::vector<std::shared_ptr<adapters::Gateway>> gateways;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers;
+  std::shared_ptr<adapters::HttpClient> http_client;  // shared by the gateway adapters
   // Planning roles: outbox -> queues, and results -> outbox.
   std::unique_ptr<Enqueuer> enqueuer;
   std::unique_ptr<ResultConsumer> results;
@@ -195,10 +196,12 @@ void Daemon::start() {
 
   const std::vector<std::string> routes(std::begin(kRouteNames), std::end(kRouteNames));
   if (role_ != Role::kPlanner) {
+    p.http_client = adapters::HttpClient::create(p.io, adapters::HttpClientOptions{});
     try {
       for (const auto& route : routes) {
         auto relay = std::make_unique<ReceiptRelay>(p.io, p.redis, route);
-        auto gateway = make_gateway(config_, route, p.io.get_executor(), relay.get(), p.redis);
+        auto gateway = make_gateway(config_, route, p.io.get_executor(), relay.get(), p.redis,
+                                    p.http_client);
         auto dispatcher =
             std::make_unique<Dispatcher>(p.io, p.redis, route, gateway,
                                          DispatcherSettings::from(config_, route), p.clock);
@@ -304,6 +307,7 @@ void Daemon::shutdown() {
       auto& parts = *parts_;
       for (auto& d : parts.dispatchers) d->stop();
       for (auto& g : parts.gateways) g->close();
+      if (parts.http_client) parts.http_client->close();
       for (auto& r : parts.relays) r->stop();
       if (parts.enqueuer) parts.enqueuer->stop();
       if (parts.results) parts.results->stop();  // what is left waits in the streams

@@ -1,5 +1,7 @@
 #include "engine/gateways.hpp"
 
+#include "adapters/registry.hpp"
+
 namespace loa::engine {
 
 RedisLedger::RedisLedger(std::shared_ptr<RedisClient> redis, std::string route)
@@ -43,7 +45,8 @@ adapters::SimulatorSettings simulator_settings(const SimulatorConfig& c) {
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
                                                 boost::asio::any_io_executor executor,
                                                 adapters::GatewayEvents* events,
-                                                std::shared_ptr<RedisClient> redis) {
+                                                std::shared_ptr<RedisClient> redis,
+                                                std::shared_ptr<adapters::HttpClient> http) {
   const RouteGatewayConfig& gw = route_gateway(config, route);
   if (gw.type == "simulator") {
     std::shared_ptr<adapters::SimulatorLedger> ledger;
@@ -56,7 +59,13 @@ std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std:
       throw ConfigError("routes." + route + ".simulator: " + e.what());
     }
   }
-  throw ConfigError("routes." + route + ".gateway: unknown gateway '" + gw.type + "'");
+  adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
+  adapters::GatewayContext context{executor, std::move(http), events, route, nullptr};
+  try {
+    return adapters::make_gateway(gw.type, adapters::GatewaySettings(std::move(values)), context);
+  } catch (const adapters::GatewayConfigError& e) {
+    throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
+  }
 }
 
 }  // namespace loa::engine

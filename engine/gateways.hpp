@@ -1,6 +1,7 @@
 // Builds each route's gateway from the configuration (routes.<route>.gateway), for the
-// dispatching roles of the daemon. Today there is the in-process simulator
-// (adapters/simulator.hpp); the real adapters join here in issue [6/10].
+// dispatching roles of the daemon: the in-process simulator from its typed settings
+// (routes.<route>.simulator.*), every other type through the adapters' registry
+// (adapters/registry.hpp) from the route's [routes.<route>.options].
 //
 // RedisLedger is the simulator's shared memory of the ids it accepted: a hash per route,
 // loa:{route}:sim:seen (id -> times accepted), so that several dispatcher processes behave
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "adapters/gateway.hpp"
+#include "adapters/http_client.hpp"
 #include "adapters/simulator.hpp"
 #include "engine/config.hpp"
 #include "engine/redis_client.hpp"
@@ -34,10 +36,11 @@ class RedisLedger : public adapters::SimulatorLedger {
 
 adapters::SimulatorSettings simulator_settings(const SimulatorConfig& config);
 
-// Throws ConfigError for an unknown gateway type.
+// Throws ConfigError naming the route and key for an unknown type or a bad setting.
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
                                                 boost::asio::any_io_executor executor,
                                                 adapters::GatewayEvents* events,
-                                                std::shared_ptr<RedisClient> redis);
+                                                std::shared_ptr<RedisClient> redis,
+                                                std::shared_ptr<adapters::HttpClient> http);
 
 }  // namespace loa::engine

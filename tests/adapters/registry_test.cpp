@@ -42,12 +42,24 @@ std::string error_of(Build build) {
 }
 
 TEST_F(RegistryTest, ListsEveryType) {
-  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms", "kannel"}));
+  EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms", "kannel",
+                                                      "zalo_zns", "zalo_oa"}));
 }
 
 TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
   ::setenv("LOA_TEST_REGISTRY_SECRET", "s3cret", 1);
+  test::TempDir dir;
+  const std::string tokens = (dir / "zalo-tokens.json").string();
+  test::write_file(tokens, "{\"access_token\":\"AT\",\"refresh_token\":\"RT\","
+                           "\"expires_at\":4102444800}\n");
+  std::filesystem::permissions(tokens, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+  const GatewaySettings::Values zalo = {{"token_file", tokens},
+                                        {"app_id", "4291763606161179100"},
+                                        {"app_secret_env", "LOA_TEST_REGISTRY_SECRET"}};
   const std::map<std::string, GatewaySettings::Values> minimal = {
+      {"zalo_zns", zalo},
+      {"zalo_oa", zalo},
       {"simulator", {}},
       {"http", {{"url", "http://127.0.0.1:9/send"}}},
       {"esms",
@@ -77,7 +89,7 @@ TEST_F(RegistryTest, UnknownTypeNamesTheRouteAndTheKnownTypes) {
   } catch (const GatewayConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "route 'sms_viettel': gateway setting 'gateway': unknown gateway type 'smpp' "
-              "(known: simulator, http, esms, kannel)");
+              "(known: simulator, http, esms, kannel, zalo_zns, zalo_oa)");
     EXPECT_EQ(e.route(), "sms_viettel");
     EXPECT_EQ(e.key(), "gateway");
   }

@@ -215,17 +215,17 @@ TEST(ZaloWebhookTest, MalformedEventsNameWhatIsMissing) {
 TEST(ZaloWebhookTest, SettingsChooseTheFormula) {
   GatewaySettingsMap map = {
       {"oa_secret_key", "s"}, {"webhook_signature", "oa_id"}, {"oa_id", "5797"}};
-  const auto s = ZaloWebhookSettings::from(GatewaySettings(map, "zalo_oa"));
+  const auto s = ZaloWebhookSettings::from(SettingsReader(map, "zalo_oa"));
   EXPECT_EQ(s.formula, ZaloSignatureFormula::kOaId);
   EXPECT_EQ(s.max_age, 2h);
   EXPECT_EQ(ZaloWebhookSettings::from(
-                GatewaySettings(GatewaySettingsMap{{"oa_secret_key", "s"}}, "zalo_oa"))
+                SettingsReader(GatewaySettingsMap{{"oa_secret_key", "s"}}, "zalo_oa"))
                 .formula,
             ZaloSignatureFormula::kAppId);
   map.erase("oa_id");
-  EXPECT_THROW(ZaloWebhookSettings::from(GatewaySettings(map, "zalo_oa")), std::invalid_argument);
+  EXPECT_THROW(ZaloWebhookSettings::from(SettingsReader(map, "zalo_oa")), std::invalid_argument);
   map["webhook_signature"] = "hmac";
-  EXPECT_THROW(ZaloWebhookSettings::from(GatewaySettings(map, "zalo_oa")), std::invalid_argument);
+  EXPECT_THROW(ZaloWebhookSettings::from(SettingsReader(map, "zalo_oa")), std::invalid_argument);
   EXPECT_THROW(ZaloWebhook(ZaloWebhookSettings{}), std::invalid_argument);
 }
 

@@ -12,6 +12,7 @@
 #include "engine/gateways.hpp"
 #include "engine/route_queue.hpp"
 #include "tests/support/loa_process.hpp"
+#include "tests/support/mock_gateway.hpp"
 #include "tests/support/redis_fixture.hpp"
 
 namespace loa::engine {
@@ -149,6 +150,52 @@ TEST_F(DispatchRolesTest, TwoDispatchersShareOneLimit) {
   // Both processes sent: the log of each names what it sent at shutdown.
   EXPECT_EQ(a->log().find("dispatcher sms: 0 sent"), std::string::npos) << a->log();
   EXPECT_EQ(b->log().find("dispatcher sms: 0 sent"), std::string::npos) << b->log();
+}
+
+// A route configured with a real adapter type: the `http` gateway, its settings in
+// [routes.sms.options], sends our queued messages to a (mock) SMS gateway over loopback.
+TEST_F(DispatchRolesTest, ARouteSendsThroughTheHttpAdapterItsOptionsName) {
+  test::MockGateway gateway([](const test::MockRequest& r) {
+    test::MockResponse answer;
+    answer.headers = {{"Content-Type", "application/json"}};
+    const bool bad = r.body.find("+84912341099") != std::string::npos;
+    answer.body = bad ? R"({"code":"17","id":""})" : R"({"code":"0","id":"gw-1"})";
+    return answer;
+  });
+  test::write_file(dir_ / "loa.toml",
+                   "[routes.sms]\ngateway = \"http\"\nrate_per_second = 0\n"
+                   "[routes.sms.options]\nurl = \"" + gateway.url("/api/send") + "\"\n"
+                   "body = '{\"to\":\"{{phone}}\",\"ref\":\"{{id}}\",\"text\":\"{{text}}\"}'\n"
+                   "success_json = \"/code\"\nsuccess_value = \"0\"\n"
+                   "message_id_json = \"/id\"\nerror_json = \"/code\"\n"
+                   "\"error.17\" = \"permanent\"\n");
+  ASSERT_FALSE(asio::co_spawn(io_.io(), queue_->set_rate(0, 1), asio::use_future).get());
+  enqueue(100, 1000);  // phones +8491234<1000+i>: the one ending 1099 is refused
+  const auto port = test::free_port();
+  std::map<std::string, std::string> env{{"LOA_REDIS_URL", redis_.unix_url()},
+                                         {"LOA_DAEMON_DATA_DIR", (dir_ / "d").string()},
+                                         {"LOA_HTTP_LISTEN", "127.0.0.1:" + std::to_string(port)}};
+  LoaProcess d({"serve", "--role", "dispatcher", "--config", (dir_ / "loa.toml").string()}, env,
+               dir_ / "d.log");
+  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
+  const auto requests = gateway.requests();
+  ASSERT_EQ(requests.size(), 100u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/api/send");
+  EXPECT_NE(requests[0].body.find("\"text\":\"Thông báo hỗ trợ BHYT\""), std::string::npos)
+      << requests[0].body;
+  int sent = 0, failed = 0;
+  for (const auto& e : results()) {
+    if (e.kind == campaigns::OutboxEvent::Kind::kSent) {
+      ++sent;
+      EXPECT_EQ(e.provider_id, "gw-1");
+    }
+    if (e.kind == campaigns::OutboxEvent::Kind::kFailed) ++failed;
+  }
+  EXPECT_EQ(sent, 99);
+  EXPECT_EQ(failed, 1);
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.log();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// A route's gateway settings as the configuration hands them to an adapter: a flat map of string
-// keys and values, with secrets already resolved (from the environment or a file) by the caller.
+// Typed reading of a flat settings map whose secrets are already resolved, for the Zalo
+// adapters (the registry, adapters/registry.hpp, resolves `<key>_env` / `<key>_file` secrets
+// and hands them the map).
 // An adapter reads its settings once, at construction; a missing or malformed one throws
 // std::invalid_argument naming the gateway and the key (STYLE.md: exceptions for configuration).
 //
@@ -16,10 +17,10 @@ namespace loa::adapters {
 
 using GatewaySettingsMap = std::map<std::string, std::string>;
 
-class GatewaySettings {
+class SettingsReader {
  public:
   // `gateway` names the adapter in error messages ("zalo_zns"). Keeps a reference to `map`.
-  GatewaySettings(const GatewaySettingsMap& map, std::string_view gateway);
+  SettingsReader(const GatewaySettingsMap& map, std::string_view gateway);
 
   // The value; throws when the key is missing or empty.
   std::string required(std::string_view key) const;

@@ -1,4 +1,4 @@
-#include "adapters/gateway_settings.hpp"
+#include "adapters/settings_reader.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -7,26 +7,26 @@
 
 namespace loa::adapters {
 
-GatewaySettings::GatewaySettings(const GatewaySettingsMap& map, std::string_view gateway)
+SettingsReader::SettingsReader(const GatewaySettingsMap& map, std::string_view gateway)
     : map_(map), gateway_(gateway) {}
 
-void GatewaySettings::fail(std::string_view key, std::string_view what) const {
+void SettingsReader::fail(std::string_view key, std::string_view what) const {
   throw std::invalid_argument(gateway_ + " setting `" + std::string(key) +
                               "`: " + std::string(what));
 }
 
-std::string GatewaySettings::required(std::string_view key) const {
+std::string SettingsReader::required(std::string_view key) const {
   auto it = map_.find(std::string(key));
   if (it == map_.end() || it->second.empty()) fail(key, "is required");
   return it->second;
 }
 
-std::string GatewaySettings::get(std::string_view key, std::string_view fallback) const {
+std::string SettingsReader::get(std::string_view key, std::string_view fallback) const {
   auto it = map_.find(std::string(key));
   return it == map_.end() ? std::string(fallback) : it->second;
 }
 
-std::chrono::milliseconds GatewaySettings::milliseconds(std::string_view key,
+std::chrono::milliseconds SettingsReader::milliseconds(std::string_view key,
                                                         std::chrono::milliseconds fallback) const {
   auto it = map_.find(std::string(key));
   if (it == map_.end()) return fallback;
@@ -39,7 +39,7 @@ std::chrono::milliseconds GatewaySettings::milliseconds(std::string_view key,
   return std::chrono::milliseconds(v);
 }
 
-std::string GatewaySettings::choice(std::string_view key, std::string_view fallback,
+std::string SettingsReader::choice(std::string_view key, std::string_view fallback,
                                     std::initializer_list<std::string_view> allowed) const {
   std::string v = get(key, fallback);
   std::string list;
@@ -50,7 +50,7 @@ std::string GatewaySettings::choice(std::string_view key, std::string_view fallb
   fail(key, "must be one of " + list + ", not \"" + v + "\"");
 }
 
-std::string GatewaySettings::url(std::string_view key, std::string_view fallback) const {
+std::string SettingsReader::url(std::string_view key, std::string_view fallback) const {
   std::string v = get(key, fallback);
   auto parsed = boost::urls::parse_absolute_uri(v);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
