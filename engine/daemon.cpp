@@ -30,6 +30,7 @@
 #include "engine/store.hpp"
 #include "engine/store_writer.hpp"
 #include "engine/version.hpp"
+#include "engine/webhooks.hpp"
 
 namespace loa::engine {
 
@@ -195,19 +196,23 @@ void Daemon::start() {
   p.redis->start();
 
   const std::vector<std::string> routes(std::begin(kRouteNames), std::end(kRouteNames));
+  // Every role has a relay per route: gateways push receipts and replies through it, and so do
+  // the webhook endpoints, which any role serves.
+  for (const auto& route : routes) {
+    p.relays.push_back(std::make_unique<ReceiptRelay>(p.io, p.redis, route));
+    p.relays.back()->start();
+  }
   if (role_ != Role::kPlanner) {
     p.http_client = adapters::HttpClient::create(p.io, adapters::HttpClientOptions{});
     try {
-      for (const auto& route : routes) {
-        auto relay = std::make_unique<ReceiptRelay>(p.io, p.redis, route);
-        auto gateway = make_gateway(config_, route, p.io.get_executor(), relay.get(), p.redis,
-                                    p.http_client);
+      for (std::size_t i = 0; i < routes.size(); ++i) {
+        const auto& route = routes[i];
+        auto gateway = make_gateway(config_, route, p.io.get_executor(), p.relays[i].get(),
+                                    p.redis, p.http_client);
         auto dispatcher =
             std::make_unique<Dispatcher>(p.io, p.redis, route, gateway,
                                          DispatcherSettings::from(config_, route), p.clock);
-        relay->start();
         dispatcher->start();
-        p.relays.push_back(std::move(relay));
         p.gateways.push_back(std::move(gateway));
         p.dispatchers.push_back(std::move(dispatcher));
       }
@@ -232,6 +237,14 @@ void Daemon::start() {
   }
 
   p.http = HttpServer::create(p.io, HttpServerOptions::from(config_));
+  try {
+    for (std::size_t i = 0; i < routes.size(); ++i)
+      for (const auto& path : add_gateway_webhooks(*p.http, config_, routes[i], *p.relays[i]))
+        spdlog::info("http: webhook {} for route {} ({})", path, routes[i],
+                     route_gateway(config_, routes[i]).type);
+  } catch (const ConfigError& e) {
+    throw StartupError(e.what());
+  }
   const std::string role = role_name(role_);
   p.http->route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
     json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};

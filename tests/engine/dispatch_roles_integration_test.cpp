@@ -12,6 +12,7 @@
 #include "engine/gateways.hpp"
 #include "engine/route_queue.hpp"
 #include "tests/support/loa_process.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/mock_gateway.hpp"
 #include "tests/support/redis_fixture.hpp"
 
@@ -194,6 +195,60 @@ TEST_F(DispatchRolesTest, ARouteSendsThroughTheHttpAdapterItsOptionsName) {
   }
   EXPECT_EQ(sent, 99);
   EXPECT_EQ(failed, 1);
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.log();
+}
+
+// The kannel adapter end to end against a mock smsbox: the dlr-url it sends carries our id and a
+// token, and the daemon's webhook takes the delivery report Kannel would call back with.
+TEST_F(DispatchRolesTest, KannelDeliveryReportsComeBackThroughTheWebhook) {
+  test::MockGateway smsbox([](const test::MockRequest&) {
+    test::MockResponse answer;
+    answer.status = 202;
+    answer.body = "0: Accepted for delivery";
+    return answer;
+  });
+  const auto port = test::free_port();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/webhooks/sms/receipt";
+  test::write_file(dir_ / "loa.toml",
+                   "[routes.sms]\ngateway = \"kannel\"\nrate_per_second = 0\n"
+                   "[routes.sms.options]\nurl = \"" + smsbox.url("/cgi-bin/sendsms") + "\"\n"
+                   "username = \"loa\"\npassword_env = \"LOA_TEST_KANNEL_PASSWORD\"\n"
+                   "from = \"8xxx\"\ndlr_url = \"" + base + "\"\n"
+                   "dlr_token_env = \"LOA_TEST_KANNEL_DLR_TOKEN\"\n");
+  ASSERT_FALSE(asio::co_spawn(io_.io(), queue_->set_rate(0, 1), asio::use_future).get());
+  enqueue(3, 1000);
+  std::map<std::string, std::string> env{{"LOA_REDIS_URL", redis_.unix_url()},
+                                         {"LOA_DAEMON_DATA_DIR", (dir_ / "d").string()},
+                                         {"LOA_HTTP_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                         {"LOA_TEST_KANNEL_PASSWORD", "p4ss"},
+                                         {"LOA_TEST_KANNEL_DLR_TOKEN", "t0ken"}};
+  LoaProcess d({"serve", "--role", "dispatcher", "--config", (dir_ / "loa.toml").string()}, env,
+               dir_ / "d.log");
+  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
+  ASSERT_EQ(smsbox.requests().size(), 3u);
+  const std::string sendsms = smsbox.requests()[0].target;
+  EXPECT_NE(sendsms.find("dlr-url="), std::string::npos) << sendsms;
+  // The dlr-url travels percent-encoded, with our id, the token and Kannel's %d escape.
+  EXPECT_NE(sendsms.find("id%3D1000%26token%3Dt0ken%26status%3D%25d"), std::string::npos)
+      << sendsms;
+  // Kannel calls the dlr-url with %d = 1 (delivered); a wrong token is refused.
+  auto ok = test::http_request(port, "GET", "/webhooks/sms/receipt?id=1000&token=t0ken&status=1"
+                                            "&answer=ACK%2F&msgid=k-1");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto forged = test::http_request(port, "GET", "/webhooks/sms/receipt?id=1001&token=nope&status=1");
+  EXPECT_EQ(forged.status, 403);
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& e : results())
+          if (e.kind == campaigns::OutboxEvent::Kind::kDelivered && e.message_id == 1000)
+            return true;
+        return false;
+      },
+      10s))
+      << d.log();
+  for (const auto& e : results())
+    EXPECT_FALSE(e.kind == campaigns::OutboxEvent::Kind::kDelivered && e.message_id == 1001);
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(), 0) << d.log();
 }

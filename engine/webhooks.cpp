@@ -1,0 +1,80 @@
+#include "engine/webhooks.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/registry.hpp"
+#include "adapters/webhook.hpp"
+
+namespace loa::engine {
+namespace {
+
+namespace http = boost::beast::http;
+
+adapters::WebhookRequest to_webhook(const HttpRequest& r) {
+  adapters::WebhookRequest w;
+  w.method = std::string(r.method_string());
+  w.target = std::string(r.target());
+  w.content_type = std::string(r[http::field::content_type]);
+  w.body = r.body();
+  return w;
+}
+
+template <class Event>
+HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::string& path) {
+  switch (result.verdict) {
+    case adapters::WebhookVerdict::kEvent:
+    case adapters::WebhookVerdict::kIgnored:
+      if (!result.response_body.empty())
+        return make_response(200, result.response_body,
+                             result.response_type.empty() ? "text/plain" : result.response_type);
+      return make_response(200, "{\"status\":\"ok\"}");
+    case adapters::WebhookVerdict::kForbidden:
+      spdlog::warn("webhook {}: refused: {}", path, result.reason);
+      return make_response(403, "{\"error\":\"forbidden\"}");
+    case adapters::WebhookVerdict::kMalformed:
+      spdlog::warn("webhook {}: unreadable: {}", path, result.reason);
+      return make_response(400, "{\"error\":\"malformed\"}");
+  }
+  return make_response(500, "{}");
+}
+
+}  // namespace
+
+std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& config,
+                                              const std::string& route,
+                                              adapters::GatewayEvents& sink) {
+  const RouteGatewayConfig& gw = route_gateway(config, route);
+  if (gw.type == "simulator") return {};
+  adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
+  adapters::WebhookHooks hooks;
+  try {
+    hooks = adapters::make_webhooks(gw.type, adapters::GatewaySettings(std::move(values)), route);
+  } catch (const adapters::GatewayConfigError& e) {
+    throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
+  }
+  std::vector<std::string> paths;
+  auto add = [&](const std::string& path, auto handler) {
+    server.route(http::verb::get, path, handler);
+    server.route(http::verb::post, path, handler);
+    paths.push_back(path);
+  };
+  if (hooks.receipt) {
+    const std::string path = "/webhooks/" + route + "/receipt";
+    add(path, [hook = hooks.receipt, &sink, path](const HttpRequest& r, HttpRespond respond) {
+      auto result = hook(to_webhook(r));
+      if (result.event) sink.on_receipt(std::move(*result.event));
+      respond(answer(result, path));
+    });
+  }
+  if (hooks.reply) {
+    const std::string path = "/webhooks/" + route + "/reply";
+    add(path, [hook = hooks.reply, &sink, path](const HttpRequest& r, HttpRespond respond) {
+      auto result = hook(to_webhook(r));
+      if (result.event) sink.on_reply(std::move(*result.event));
+      respond(answer(result, path));
+    });
+  }
+  return paths;
+}
+
+}  // namespace loa::engine

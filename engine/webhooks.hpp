@@ -1,0 +1,30 @@
+// The daemon's webhook endpoints for gateways that call back (DESIGN.md 1): per route whose
+// gateway has callbacks,
+//   GET|POST /webhooks/<route>/receipt   delivery reports (e.g. Kannel's dlr-url)
+//   GET|POST /webhooks/<route>/reply     household replies (e.g. Kannel's get-url, eSMS MO)
+// The adapter's parser (adapters/registry.hpp WebhookHooks) authenticates and reads the
+// request; an event goes to the route's results stream through its ReceiptRelay and the
+// request is answered at once (processing is asynchronous, in the store writer). A bad token
+// or signature is answered 403, an unreadable callback 400, an authentic one with nothing to
+// record 200 — each logged with the adapter's reason, which never holds a phone or a secret.
+//
+// Contract: add_gateway_webhooks() registers the routes before the server starts; it throws
+// ConfigError naming the route's option when the adapter's webhook settings are wrong.
+//
+// Thread-safety: the handlers run on the HTTP server's strands; the relay is thread-safe.
+#pragma once
+
+#include <string>
+
+#include "adapters/gateway.hpp"
+#include "engine/config.hpp"
+#include "engine/http_server.hpp"
+
+namespace loa::engine {
+
+// Returns the paths it registered (none for a gateway without callbacks, such as the simulator).
+std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& config,
+                                              const std::string& route,
+                                              adapters::GatewayEvents& sink);
+
+}  // namespace loa::engine
