@@ -8,11 +8,14 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "tests/support/loa_process.hpp"
+#include "tests/support/mock_gateway.hpp"
 #include "tests/support/redis_fixture.hpp"
 #include "tests/support/test_dirs.hpp"
 
@@ -161,6 +164,88 @@ TEST_F(ReconciliationTest, APlannerAndTwoDispatchersShareACampaign) {
     EXPECT_EQ(d->log().find("dispatcher sms: 0 sent"), std::string::npos) << d->log();
   }
   EXPECT_EQ(planner.wait(), 0) << planner.log();
+}
+
+// Zalo first, SMS as the fallback, with the real zalo_zns adapter against a mock Zalo API that
+// answers -118 ("no Zalo account") for some phones: exactly those households get the SMS
+// instead, the others stay on Zalo, and nobody gets both.
+TEST_F(ReconciliationTest, ZaloUnreachableFallsBackToSmsForExactlyThoseHouseholds) {
+  std::mutex mutex;
+  std::set<std::string> refused, accepted;  // phones, as Zalo saw them (84…)
+  test::MockGateway zalo([&](const test::MockRequest& r) {
+    test::MockResponse answer;
+    answer.headers = {{"Content-Type", "application/json"}};
+    const auto at = r.body.find("\"phone\":\"");
+    const std::string phone = at == std::string::npos ? "" : r.body.substr(at + 9, 11);
+    std::lock_guard lock(mutex);
+    if (!phone.empty() && (phone.back() - '0') % 3 == 0) {  // a third of them have no Zalo
+      refused.insert(phone);
+      answer.body = R"({"error":-118,"message":"Zalo account not existed"})";
+    } else {
+      accepted.insert(phone);
+      answer.body = R"({"error":0,"message":"Success","data":{"msg_id":"z-)" + phone + R"("}})";
+    }
+    return answer;
+  });
+  const auto tokens = dir_ / "zalo-tokens.json";
+  test::write_file(tokens, "{\"access_token\":\"AT\",\"refresh_token\":\"RT\","
+                           "\"expires_at\":4102444800}\n");
+  std::filesystem::permissions(tokens, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+  test::write_file(dir_ / "loa.toml",
+                   "[routes.zalo_zns]\ngateway = \"zalo_zns\"\nrate_per_second = 0\n"
+                   "[routes.zalo_zns.options]\nurl = \"" + zalo.url("/message/template") + "\"\n"
+                   "token_file = \"" + tokens.string() + "\"\napp_id = \"4291763606161179100\"\n"
+                   "app_secret_env = \"LOA_TEST_ZALO_SECRET\"\n");
+  auto env = env_;
+  env["LOA_TEST_ZALO_SECRET"] = "s3cret";
+  env["LOA_ROUTES_SMS_SIMULATOR_TRANSIENT_FAILURE_RATE"] = "0";
+  env["LOA_ROUTES_SMS_SIMULATOR_PERMANENT_FAILURE_RATE"] = "0";
+  const auto port = test::free_port();
+  env["LOA_HTTP_LISTEN"] = "127.0.0.1:" + std::to_string(port);
+  test::LoaProcess daemon({"serve", "--config", (dir_ / "loa.toml").string()}, env,
+                          dir_ / "serve.log");
+  ASSERT_TRUE(test::becomes_ready(port)) << daemon.log();
+  auto launched = loa("campaign launch --detach bhyt-2026");
+  ASSERT_EQ(launched.exit_code, 0) << launched.output;
+  bool completed = false;
+  for (int i = 0; i < 1200 && !completed; ++i) {
+    completed = campaign_state() == "completed";
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(completed) << daemon.log();
+
+  SQLite::Database db((data_ / "loa.db").string(), SQLite::OPEN_READONLY, 5000);
+  SQLite::Statement rows(db, "SELECT phone_e164, channel, fallback_from, state FROM outbox");
+  std::set<std::string> fell_back;
+  long long zalo_rows = 0;
+  while (rows.executeStep()) {
+    const std::string phone = rows.getColumn(0).isNull() ? "" : rows.getColumn(0).getString();
+    const std::string channel = rows.getColumn(1).getString();
+    const std::string from = rows.getColumn(2).getString();
+    const std::string state = rows.getColumn(3).getString();
+    EXPECT_NE(state, "planned");
+    EXPECT_NE(state, "queued");
+    if (from == "zalo_zns") {
+      EXPECT_EQ(channel, "sms") << phone;
+      fell_back.insert("84" + phone.substr(3));  // +849… -> 849…, as Zalo saw it
+    }
+    if (channel == "zalo_zns") {
+      ++zalo_rows;
+      EXPECT_EQ(state, "sent") << phone;  // no receipt webhook in this test
+    }
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(refused.empty());
+  EXPECT_EQ(fell_back, refused);  // exactly the households Zalo reported unreachable
+  for (const auto& phone : refused) EXPECT_EQ(accepted.count(phone), 0u) << phone;
+  EXPECT_EQ(zalo_rows, static_cast<long long>(accepted.size()));
+  const std::string show = loa("campaign show bhyt-2026").output;
+  EXPECT_NE(show.find("fallback    " + std::to_string(refused.size()) + " from zalo_zns"),
+            std::string::npos)
+      << show;
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(), 0) << daemon.log();
 }
 
 }  // namespace
