@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/registry.hpp"
+#include "adapters/settings_reader.hpp"
 #include "adapters/webhook.hpp"
+#include "adapters/zalo_webhook.hpp"
 
 namespace loa::engine {
 namespace {
@@ -40,11 +42,62 @@ HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::str
 
 }  // namespace
 
+namespace {
+
+// Zalo posts every OA event (replies, ZNS delivery) to one URL, signed with X-ZEvent-Signature.
+// Served when the route names its OA secret key (oa_secret_key_env or _file).
+std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string& route,
+                                          const RouteGatewayConfig& gw,
+                                          adapters::GatewayEvents& sink) {
+  adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
+  adapters::GatewaySettings settings(values);
+  std::optional<std::string> secret;
+  try {
+    secret = settings.optional_secret("oa_secret_key");
+  } catch (const adapters::GatewayConfigError& e) {
+    throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
+  }
+  if (!secret) return {};
+  adapters::GatewaySettingsMap map(gw.options.begin(), gw.options.end());
+  map["oa_secret_key"] = *secret;
+  std::shared_ptr<adapters::ZaloWebhook> webhook;
+  try {
+    webhook = std::make_shared<adapters::ZaloWebhook>(
+        adapters::ZaloWebhookSettings::from(adapters::SettingsReader(map, route)));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError("routes." + route + ".options: " + e.what());
+  }
+  const std::string path = "/webhooks/" + route + "/zalo";
+  server.route(http::verb::post, path,
+               [webhook, &sink, path](const HttpRequest& r, HttpRespond respond) {
+                 const std::string signature(r["X-ZEvent-Signature"]);
+                 const std::string timestamp(r["timestamp"]);
+                 const auto verdict =
+                     webhook->verify({r.body(), signature, timestamp}, std::chrono::system_clock::now());
+                 if (!verdict.ok) {
+                   spdlog::warn("webhook {}: refused: {}", path, verdict.reason);
+                   return respond(make_response(403, "{\"error\":\"forbidden\"}"));
+                 }
+                 auto event = adapters::ZaloWebhook::parse(r.body());
+                 if (!event.error.empty()) {
+                   spdlog::warn("webhook {}: unreadable {}: {}", path, event.name, event.error);
+                   return respond(make_response(400, "{\"error\":\"malformed\"}"));
+                 }
+                 if (event.reply) sink.on_reply(std::move(*event.reply));
+                 if (event.receipt) sink.on_receipt(std::move(*event.receipt));
+                 respond(make_response(200, "{\"status\":\"ok\"}"));
+               });
+  return {path};
+}
+
+}  // namespace
+
 std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& config,
                                               const std::string& route,
                                               adapters::GatewayEvents& sink) {
   const RouteGatewayConfig& gw = route_gateway(config, route);
   if (gw.type == "simulator") return {};
+  if (gw.type == "zalo_zns" || gw.type == "zalo_oa") return add_zalo_webhook(server, route, gw, sink);
   adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
   adapters::WebhookHooks hooks;
   try {

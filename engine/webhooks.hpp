@@ -2,6 +2,9 @@
 // gateway has callbacks,
 //   GET|POST /webhooks/<route>/receipt   delivery reports (e.g. Kannel's dlr-url)
 //   GET|POST /webhooks/<route>/reply     household replies (e.g. Kannel's get-url, eSMS MO)
+//   POST     /webhooks/<route>/zalo      every Zalo OA event (replies, ZNS delivery), signed with
+//                                        X-ZEvent-Signature; served when the route names its
+//                                        OA secret key (oa_secret_key_env or _file)
 // The adapter's parser (adapters/registry.hpp WebhookHooks) authenticates and reads the
 // request; an event goes to the route's results stream through its ReceiptRelay and the
 // request is answered at once (processing is asynchronous, in the store writer). A bad token

@@ -2,6 +2,7 @@
 // a dispatcher killed mid-send leaves leases that the survivor sends, once; and two
 // dispatchers share one rate limit.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <signal.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -249,6 +250,82 @@ TEST_F(DispatchRolesTest, KannelDeliveryReportsComeBackThroughTheWebhook) {
       << d.log();
   for (const auto& e : results())
     EXPECT_FALSE(e.kind == campaigns::OutboxEvent::Kind::kDelivered && e.message_id == 1001);
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait(), 0) << d.log();
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    static const char* kDigits = "0123456789abcdef";
+    hex += kDigits[digest[i] >> 4];
+    hex += kDigits[digest[i] & 15];
+  }
+  return hex;
+}
+
+// Zalo's OA webhook: a signed user_send_text event becomes a reply on the results stream, in
+// Vietnamese byte for byte; a tampered body is refused.
+TEST_F(DispatchRolesTest, ASignedZaloEventBecomesAReply) {
+  const auto tokens = dir_ / "zalo-tokens.json";
+  test::write_file(tokens, "{\"access_token\":\"AT\",\"refresh_token\":\"RT\","
+                           "\"expires_at\":4102444800}\n");
+  std::filesystem::permissions(tokens, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+  const std::string app_id = "4291763606161179100";
+  test::write_file(dir_ / "loa.toml",
+                   "[routes.zalo_oa]\ngateway = \"zalo_oa\"\n[routes.zalo_oa.options]\n"
+                   "token_file = \"" + tokens.string() + "\"\napp_id = \"" + app_id + "\"\n"
+                   "app_secret_env = \"LOA_TEST_ZALO_SECRET\"\n"
+                   "oa_secret_key_env = \"LOA_TEST_ZALO_OA_KEY\"\n");
+  const auto port = test::free_port();
+  std::map<std::string, std::string> env{{"LOA_REDIS_URL", redis_.unix_url()},
+                                         {"LOA_DAEMON_DATA_DIR", (dir_ / "d").string()},
+                                         {"LOA_HTTP_LISTEN", "127.0.0.1:" + std::to_string(port)},
+                                         {"LOA_TEST_ZALO_SECRET", "app-s3cret"},
+                                         {"LOA_TEST_ZALO_OA_KEY", "oa-k3y"}};
+  LoaProcess d({"serve", "--role", "dispatcher", "--config", (dir_ / "loa.toml").string()}, env,
+               dir_ / "d.log");
+  ASSERT_TRUE(test::becomes_ready(port)) << d.log();
+  const std::string now_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  const std::string text = "Cho tôi hỏi thủ tục làm thẻ BHYT cho hộ cận nghèo ạ?";
+  const std::string body =
+      R"({"app_id":")" + app_id + R"(","sender":{"id":"5741982365432178"},)" +
+      R"("recipient":{"id":"579745863508352884"},"event_name":"user_send_text",)" +
+      R"("message":{"text":")" + text + R"(","msg_id":"m-1"},"timestamp":")" + now_ms + R"("})";
+  const std::string mac = "mac=" + sha256_hex(app_id + body + now_ms + "oa-k3y");
+  auto ok = test::http_request(port, "POST", "/webhooks/zalo_oa/zalo", body,
+                               {{"Content-Type", "application/json"}, {"X-ZEvent-Signature", mac}});
+  EXPECT_EQ(ok.status, 200) << ok.body << d.log();
+  std::string tampered = body;
+  tampered.replace(tampered.find("BHYT"), 4, "XXXX");
+  auto forged = test::http_request(port, "POST", "/webhooks/zalo_oa/zalo", tampered,
+                                   {{"Content-Type", "application/json"},
+                                    {"X-ZEvent-Signature", mac}});
+  EXPECT_EQ(forged.status, 403);
+  std::vector<campaigns::OutboxEvent> replies;
+  ASSERT_TRUE(eventually(
+      [&] {
+        replies.clear();
+        auto r = client_->async_exec({"XRANGE", "loa:{zalo_oa}:results", "-", "+"},
+                                     asio::use_future).get();
+        for (const auto& entry : r.elements)
+          for (auto& e : campaigns::decode_events(entry.elements[1].elements[1].str))
+            if (e.kind == campaigns::OutboxEvent::Kind::kReply) replies.push_back(std::move(e));
+        return !replies.empty();
+      },
+      10s))
+      << d.log();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].text, text);
+  EXPECT_EQ(replies[0].zalo_user, "5741982365432178");
+  EXPECT_EQ(replies[0].route, "zalo_oa");
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(), 0) << d.log();
 }

@@ -67,6 +67,15 @@ class ReconciliationTest : public ::testing::Test {
     return out;
   }
 
+  // Waits (up to two minutes) for the example campaign to complete.
+  bool completes() {
+    for (int i = 0; i < 1200; ++i) {
+      if (campaign_state() == "completed") return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
   std::string campaign_state() {
     SQLite::Database db((data_ / "loa.db").string(), SQLite::OPEN_READONLY, 5000);
     return db.execAndGet("SELECT state FROM campaigns WHERE name = 'bhyt-2026'").getString();
@@ -95,11 +104,7 @@ TEST_F(ReconciliationTest, AFlushAllMidCampaignLosesNothing) {
   ASSERT_GT(before["queued"] + before["planned"], 100) << "too late: little was left to send";
   EXPECT_EQ(redis_.command("FLUSHALL"), "OK");
 
-  bool completed = false;
-  for (int i = 0; i < 1200 && !completed; ++i) {
-    completed = campaign_state() == "completed";
-    std::this_thread::sleep_for(100ms);
-  }
+  const bool completed = completes();
   ASSERT_TRUE(completed) << daemon.log();
   std::this_thread::sleep_for(1s);  // receipts trail the sends
   auto after = states();
@@ -135,11 +140,7 @@ TEST_F(ReconciliationTest, APlannerAndTwoDispatchersShareACampaign) {
   ASSERT_TRUE(test::becomes_ready(planner_port)) << planner.log();
   auto launched = loa("campaign launch --detach bhyt-2026");
   ASSERT_EQ(launched.exit_code, 0) << launched.output;
-  bool completed = false;
-  for (int i = 0; i < 1200 && !completed; ++i) {
-    completed = campaign_state() == "completed";
-    std::this_thread::sleep_for(100ms);
-  }
+  const bool completed = completes();
   ASSERT_TRUE(completed) << planner.log() << dispatchers[0]->log() << dispatchers[1]->log();
   auto after = states();
   EXPECT_EQ(after["planned"] + after["queued"], 0);
@@ -208,11 +209,7 @@ TEST_F(ReconciliationTest, ZaloUnreachableFallsBackToSmsForExactlyThoseHousehold
   ASSERT_TRUE(test::becomes_ready(port)) << daemon.log();
   auto launched = loa("campaign launch --detach bhyt-2026");
   ASSERT_EQ(launched.exit_code, 0) << launched.output;
-  bool completed = false;
-  for (int i = 0; i < 1200 && !completed; ++i) {
-    completed = campaign_state() == "completed";
-    std::this_thread::sleep_for(100ms);
-  }
+  const bool completed = completes();
   ASSERT_TRUE(completed) << daemon.log();
 
   SQLite::Database db((data_ / "loa.db").string(), SQLite::OPEN_READONLY, 5000);
