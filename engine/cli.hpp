@@ -53,5 +53,6 @@ void register_daemon_commands(CLI::App& app, Context& ctx);    // serve, db, con
 void register_contact_commands(CLI::App& app, Context& ctx);   // contacts, audience, segments
 void register_template_commands(CLI::App& app, Context& ctx);  // sms, template, templates
 void register_campaign_commands(CLI::App& app, Context& ctx);  // campaign
+void register_route_commands(CLI::App& app, Context& ctx);     // routes
 
 }  // namespace loa::engine::cli

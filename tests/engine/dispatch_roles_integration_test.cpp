@@ -15,6 +15,7 @@
 #include "tests/support/loa_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/mock_gateway.hpp"
+#include "tests/support/test_dirs.hpp"
 #include "tests/support/redis_fixture.hpp"
 
 namespace loa::engine {
@@ -328,6 +329,28 @@ TEST_F(DispatchRolesTest, ASignedZaloEventBecomesAReply) {
   EXPECT_EQ(replies[0].route, "zalo_oa");
   d.signal(SIGTERM);
   EXPECT_EQ(d.wait(), 0) << d.log();
+}
+
+// The operator's view of the queues, and a live rate change every dispatcher sees.
+TEST_F(DispatchRolesTest, LoaRoutesShowsTheQueuesAndChangesTheRateLive) {
+  enqueue(12, 7000);
+  const std::string env = "LOA_LOG_LEVEL=warn LOA_REDIS_URL=" + redis_.unix_url() + " ";
+  auto shown = test::run_command(env + test::loa_binary().string() + " routes");
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("sms       simulator"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("12"), std::string::npos) << shown.output;
+  auto set = test::run_command(env + test::loa_binary().string() + " routes rate sms 7 --burst 2");
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  EXPECT_NE(set.output.find("7 units/s, burst 2"), std::string::npos) << set.output;
+  EXPECT_EQ(redis_.command("HGET loa:{sms}:limit rate"), "7");
+  EXPECT_EQ(redis_.command("HGET loa:{sms}:limit burst"), "2");
+  auto bad = test::run_command(env + test::loa_binary().string() + " routes rate fax 7");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  auto down = test::run_command("LOA_REDIS_URL=unix://" + (dir_ / "none.sock").string() +
+                                " LOA_REDIS_COMMAND_TIMEOUT_MS=300 LOA_REDIS_CONNECT_TIMEOUT_MS=300 " +
+                                test::loa_binary().string() + " routes");
+  EXPECT_EQ(down.exit_code, 1) << down.output;
+  EXPECT_NE(down.output.find("cannot reach Redis"), std::string::npos) << down.output;
 }
 
 }  // namespace
