@@ -67,7 +67,7 @@ Planner::Planner(SQLite::Database& db, const Campaign& campaign, SqlFilter audie
       db_,
       "SELECT h.id, h.household_code, h.name, h.phone_e164, h.language, h.ethnicity, "
       "h.category, h.province, h.commune, h.village, h.district, h.has_zalo, h.zalo_user_id, "
-      "h.consent_sms, h.consent_zalo, h.opt_out_sms, h.opt_out_zalo "
+      "h.consent_sms, h.consent_zalo, h.opt_out_sms, h.opt_out_zalo, h.carrier "
       "FROM households h WHERE h.id > ?" +
           (audience_.where.empty() ? std::string() : " AND (" + audience_.where + ")") +
           " ORDER BY h.id LIMIT ?");
@@ -149,6 +149,11 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     for (std::size_t i = 1; i < usable.size(); ++i)
       pm.fallback += (i > 1 ? "," : "") + usable[i];
     pm.route = m.route;
+    if (channel == templates::Channel::kSms && !settings_.carrier_routes.empty() &&
+        !st.getColumn(17).isNull()) {
+      auto carrier = settings_.carrier_routes.find(st.getColumn(17).getString());
+      if (carrier != settings_.carrier_routes.end()) pm.route = carrier->second;
+    }
     pm.language = m.language.language;
     if (channel == templates::Channel::kZaloZns) {
       boost::json::object data;

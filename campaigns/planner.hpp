@@ -77,6 +77,9 @@ struct PlannerSettings {
   std::shared_ptr<const templates::TemplateDef> definition;
   templates::FallbackChain fallback;
   templates::RouteTable routes;
+  // Carrier routing: the SMS of a household whose carrier (households.carrier, from its
+  // number's prefix) is listed here go through that route instead of routes.sms's.
+  std::map<std::string, std::string> carrier_routes;
   std::size_t page_rows = 2000;
   // Estimates only: skip a phone already planned in this pass, as the outbox's UNIQUE key
   // would (memory: a 64-bit hash per planned phone, ~40 bytes with the set's overhead).

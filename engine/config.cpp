@@ -31,6 +31,13 @@ struct KeySpec {
   std::function<double*(Config&)> real;
 };
 
+CarrierRouteConfig* carrier_route(Config& config, std::string_view route) {
+  if (route == "sms_viettel") return &config.routes.sms_viettel;
+  if (route == "sms_vinaphone") return &config.routes.sms_vinaphone;
+  if (route == "sms_mobifone") return &config.routes.sms_mobifone;
+  return nullptr;
+}
+
 std::string env_name(const std::string& path) {
   std::string out = "LOA_";
   for (char c : path) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
@@ -168,6 +175,17 @@ const std::vector<KeySpec>& key_specs() {
     route_n("routes.zalo_oa.rate_per_second",
             [](Config& c) { return &c.routes.zalo_oa.rate_per_second; }, 0, 100000,
             "OA messages per second the OA allows; 0 = no limit");
+    // Carrier routing: an SMS route per carrier, off unless enabled.
+    for (const char* carrier : kCarrierRoutes) {
+      const std::string route = std::string("sms_") + carrier;
+      route_n("routes." + route + ".enabled",
+              [route](Config& c) { return &carrier_route(c, route)->enabled; }, 0, 1,
+              std::string("1: the SMS of ") + carrier +
+                  " numbers go through this route (its own gateway account and rate)");
+      route_n("routes." + route + ".rate_per_second",
+              [route](Config& c) { return &carrier_route(c, route)->rate_per_second; }, 0,
+              100000, "SMS segments per second this route's account allows; 0 = no limit");
+    }
     // Each route's gateway, and the simulator's behaviour when that is the gateway.
     auto real = [&v](std::string path, std::function<double*(Config&)> access, std::string doc) {
       KeySpec k;
@@ -553,11 +571,28 @@ std::string describe_config(const Config& config) {
   return os.str();
 }
 
+bool route_enabled(const Config& config, std::string_view route) {
+  const auto* c = carrier_route(const_cast<Config&>(config), route);
+  return c == nullptr || c->enabled != 0;
+}
+
+std::map<std::string, std::string> carrier_routes(const Config& config) {
+  std::map<std::string, std::string> out;
+  for (const char* carrier : kCarrierRoutes) {
+    const std::string route = std::string("sms_") + carrier;
+    if (carrier_route(const_cast<Config&>(config), route)->enabled) out[carrier] = route;
+  }
+  return out;
+}
+
 RouteGatewayConfig& route_gateway(Config& config, std::string_view route) {
   if (route == "sms") return config.routes.sms.gateway;
+  if (auto* c = carrier_route(config, route)) return c->gateway;
   if (route == "zalo_zns") return config.routes.zalo_zns.gateway;
   if (route == "zalo_oa") return config.routes.zalo_oa.gateway;
-  throw ConfigError("unknown route '" + std::string(route) + "' (routes: sms, zalo_zns, zalo_oa)");
+  throw ConfigError("unknown route '" + std::string(route) +
+                    "' (routes: sms, sms_viettel, sms_vinaphone, sms_mobifone, zalo_zns, "
+                    "zalo_oa)");
 }
 
 const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route) {

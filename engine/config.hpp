@@ -118,10 +118,21 @@ struct ZaloRouteConfig {
   int rate_per_second = 50;
   RouteGatewayConfig gateway;
 };
+// An SMS route for one carrier's numbers (carrier routing): when enabled, the planner sends
+// the SMS of households whose number belongs to that carrier (by prefix, households.carrier)
+// through this route, with its own gateway account and rate; the text policy and the price
+// are routes.sms's.
+struct CarrierRouteConfig {
+  int enabled = 0;
+  int rate_per_second = 30;
+  RouteGatewayConfig gateway;
+};
+
 struct RoutesConfig {
   SmsRouteConfig sms;
   ZaloRouteConfig zalo_zns{200, 50, {}};  // vietnam-channels.md §1.1 price hint (unverified)
   ZaloRouteConfig zalo_oa{0, 50, {}};
+  CarrierRouteConfig sms_viettel, sms_vinaphone, sms_mobifone;
 };
 
 // The dispatchers (engine/dispatcher.hpp) and the enqueuer (engine/enqueuer.hpp).
@@ -188,7 +199,14 @@ struct ConfigKeyDoc {
 std::vector<ConfigKeyDoc> config_reference();
 
 // The routes loa has (one per channel for now) and their gateway settings.
-inline constexpr const char* kRouteNames[] = {"sms", "zalo_zns", "zalo_oa"};
+inline constexpr const char* kRouteNames[] = {"sms",          "sms_viettel", "sms_vinaphone",
+                                              "sms_mobifone", "zalo_zns",    "zalo_oa"};
+// The carriers that may have an SMS route of their own ("sms_<carrier>").
+inline constexpr const char* kCarrierRoutes[] = {"viettel", "vinaphone", "mobifone"};
+// The carrier route of each enabled carrier: {"viettel": "sms_viettel"}.
+std::map<std::string, std::string> carrier_routes(const Config& config);
+// False for a carrier route that is not enabled (it gets no dispatcher).
+bool route_enabled(const Config& config, std::string_view route);
 RouteGatewayConfig& route_gateway(Config& config, std::string_view route);  // throws ConfigError
 const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route);
 

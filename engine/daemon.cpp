@@ -207,6 +207,7 @@ void Daemon::start() {
     try {
       for (std::size_t i = 0; i < routes.size(); ++i) {
         const auto& route = routes[i];
+        if (!route_enabled(config_, route)) continue;
         auto gateway = make_gateway(config_, route, p.io.get_executor(), p.relays[i].get(),
                                     p.redis, p.http_client);
         auto dispatcher =

@@ -30,6 +30,9 @@ int rate_for(const Config& config, std::string_view route) {
   if (route == "sms") return config.routes.sms.rate_per_second;
   if (route == "zalo_zns") return config.routes.zalo_zns.rate_per_second;
   if (route == "zalo_oa") return config.routes.zalo_oa.rate_per_second;
+  if (route == "sms_viettel") return config.routes.sms_viettel.rate_per_second;
+  if (route == "sms_vinaphone") return config.routes.sms_vinaphone.rate_per_second;
+  if (route == "sms_mobifone") return config.routes.sms_mobifone.rate_per_second;
   return 1;
 }
 
@@ -52,6 +55,7 @@ campaigns::PlannerSettings planner_settings(const Config& config, SQLite::Databa
   s.definition = std::make_shared<const tpl::TemplateDef>(std::move(*def));
   s.fallback = fallback_from(config);
   s.routes = routes_from(config);
+  s.carrier_routes = carrier_routes(config);
   s.page_rows = static_cast<std::size_t>(config.planner.page_rows);
   return s;
 }

@@ -245,5 +245,41 @@ TEST_F(ReconciliationTest, ZaloUnreachableFallsBackToSmsForExactlyThoseHousehold
   EXPECT_EQ(daemon.wait(), 0) << daemon.log();
 }
 
+// Carrier routing: with routes.sms_viettel enabled, the SMS of Viettel numbers go through that
+// route (its own gateway and rate), the others through routes.sms; all of them are sent.
+TEST_F(ReconciliationTest, ViettelNumbersGoThroughTheirOwnRoute) {
+  auto env = env_;
+  env["LOA_ROUTES_SMS_VIETTEL_ENABLED"] = "1";
+  env["LOA_ROUTES_SMS_VIETTEL_RATE_PER_SECOND"] = "300";
+  env_ = env;  // the CLI's launch expands with the same routing
+  const auto port = test::free_port();
+  env["LOA_HTTP_LISTEN"] = "127.0.0.1:" + std::to_string(port);
+  test::LoaProcess daemon({"serve"}, env, dir_ / "serve.log");
+  ASSERT_TRUE(test::becomes_ready(port)) << daemon.log();
+  auto launched = loa("campaign launch --detach bhyt-2026");
+  ASSERT_EQ(launched.exit_code, 0) << launched.output;
+  ASSERT_TRUE(completes()) << daemon.log();
+  SQLite::Database db((data_ / "loa.db").string(), SQLite::OPEN_READONLY, 5000);
+  SQLite::Statement rows(db,
+                         "SELECT COALESCE(h.carrier, ''), o.route, o.state FROM outbox o "
+                         "JOIN households h ON h.id = o.household_id WHERE o.channel = 'sms'");
+  long long viettel = 0, others = 0;
+  while (rows.executeStep()) {
+    const std::string carrier = rows.getColumn(0).getString();
+    const std::string route = rows.getColumn(1).getString();
+    EXPECT_EQ(route, carrier == "viettel" ? "sms_viettel" : "sms") << carrier;
+    EXPECT_NE(rows.getColumn(2).getString(), "queued");
+    ++(carrier == "viettel" ? viettel : others);
+  }
+  EXPECT_GT(viettel, 0);
+  EXPECT_GT(others, 0);
+  EXPECT_NE(daemon.log().find("dispatcher sms_viettel: 4 workers"), std::string::npos)
+      << daemon.log();
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(), 0) << daemon.log();
+  EXPECT_EQ(daemon.log().find("dispatcher sms_viettel: 0 sent"), std::string::npos)
+      << daemon.log();
+}
+
 }  // namespace
 }  // namespace loa::engine
