@@ -66,7 +66,7 @@ Estimate estimate(Context& ctx, SQLite::Database& db, const Campaign& c, TimePoi
   e.first_send = c.quiet_hours.next_allowed(start);
   double seconds_needed = 0;
   for (const auto& r : e.cost.routes) {
-    const int rate = rate_for(ctx.config(), r.route);
+    const int rate = route_rate(ctx.config(), r.route);
     if (rate <= 0) continue;  // no limit: the gateway's own speed, not estimated here
     seconds_needed = std::max(seconds_needed, static_cast<double>(r.units) / static_cast<double>(rate));
   }

@@ -31,11 +31,27 @@ struct KeySpec {
   std::function<double*(Config&)> real;
 };
 
-CarrierRouteConfig* carrier_route(Config& config, std::string_view route) {
-  if (route == "sms_viettel") return &config.routes.sms_viettel;
-  if (route == "sms_vinaphone") return &config.routes.sms_vinaphone;
-  if (route == "sms_mobifone") return &config.routes.sms_mobifone;
-  return nullptr;
+// Where one route's settings live in Config: the one map from route names to their parts.
+struct RouteRef {
+  int* rate = nullptr;
+  RouteGatewayConfig* gateway = nullptr;
+  int* enabled = nullptr;  // carrier routes only
+};
+
+RouteRef route_ref(Config& config, std::string_view route) {
+  auto& r = config.routes;
+  auto carrier = [](CarrierRouteConfig& c) {
+    return RouteRef{&c.rate_per_second, &c.gateway, &c.enabled};
+  };
+  if (route == "sms") return {&r.sms.rate_per_second, &r.sms.gateway, nullptr};
+  if (route == "sms_viettel") return carrier(r.sms_viettel);
+  if (route == "sms_vinaphone") return carrier(r.sms_vinaphone);
+  if (route == "sms_mobifone") return carrier(r.sms_mobifone);
+  if (route == "zalo_zns") return {&r.zalo_zns.rate_per_second, &r.zalo_zns.gateway, nullptr};
+  if (route == "zalo_oa") return {&r.zalo_oa.rate_per_second, &r.zalo_oa.gateway, nullptr};
+  throw ConfigError("unknown route '" + std::string(route) +
+                    "' (routes: sms, sms_viettel, sms_vinaphone, sms_mobifone, zalo_zns, "
+                    "zalo_oa)");
 }
 
 std::string env_name(const std::string& path) {
@@ -179,11 +195,11 @@ const std::vector<KeySpec>& key_specs() {
     for (const char* carrier : kCarrierRoutes) {
       const std::string route = std::string("sms_") + carrier;
       route_n("routes." + route + ".enabled",
-              [route](Config& c) { return &carrier_route(c, route)->enabled; }, 0, 1,
+              [route](Config& c) { return route_ref(c, route).enabled; }, 0, 1,
               std::string("1: the SMS of ") + carrier +
                   " numbers go through this route (its own gateway account and rate)");
       route_n("routes." + route + ".rate_per_second",
-              [route](Config& c) { return &carrier_route(c, route)->rate_per_second; }, 0,
+              [route](Config& c) { return route_ref(c, route).rate; }, 0,
               100000, "SMS segments per second this route's account allows; 0 = no limit");
     }
     // Each route's gateway, and the simulator's behaviour when that is the gateway.
@@ -572,27 +588,25 @@ std::string describe_config(const Config& config) {
 }
 
 bool route_enabled(const Config& config, std::string_view route) {
-  const auto* c = carrier_route(const_cast<Config&>(config), route);
-  return c == nullptr || c->enabled != 0;
+  const int* enabled = route_ref(const_cast<Config&>(config), route).enabled;
+  return enabled == nullptr || *enabled != 0;
 }
 
 std::map<std::string, std::string> carrier_routes(const Config& config) {
   std::map<std::string, std::string> out;
   for (const char* carrier : kCarrierRoutes) {
     const std::string route = std::string("sms_") + carrier;
-    if (carrier_route(const_cast<Config&>(config), route)->enabled) out[carrier] = route;
+    if (route_enabled(config, route)) out[carrier] = route;
   }
   return out;
 }
 
 RouteGatewayConfig& route_gateway(Config& config, std::string_view route) {
-  if (route == "sms") return config.routes.sms.gateway;
-  if (auto* c = carrier_route(config, route)) return c->gateway;
-  if (route == "zalo_zns") return config.routes.zalo_zns.gateway;
-  if (route == "zalo_oa") return config.routes.zalo_oa.gateway;
-  throw ConfigError("unknown route '" + std::string(route) +
-                    "' (routes: sms, sms_viettel, sms_vinaphone, sms_mobifone, zalo_zns, "
-                    "zalo_oa)");
+  return *route_ref(config, route).gateway;
+}
+
+int route_rate(const Config& config, std::string_view route) {
+  return *route_ref(const_cast<Config&>(config), route).rate;
 }
 
 const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route) {

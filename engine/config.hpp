@@ -209,5 +209,7 @@ std::map<std::string, std::string> carrier_routes(const Config& config);
 bool route_enabled(const Config& config, std::string_view route);
 RouteGatewayConfig& route_gateway(Config& config, std::string_view route);  // throws ConfigError
 const RouteGatewayConfig& route_gateway(const Config& config, std::string_view route);
+// The route's rate limit in its cost unit per second, 0 for none (throws ConfigError).
+int route_rate(const Config& config, std::string_view route);
 
 }  // namespace loa::engine

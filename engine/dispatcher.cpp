@@ -17,7 +17,6 @@
 #include "campaigns/local_time.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/embedded.hpp"
-#include "engine/template_settings.hpp"
 
 namespace loa::engine {
 namespace {
@@ -68,7 +67,7 @@ DispatcherSettings DispatcherSettings::from(const Config& config, std::string_vi
   s.throttle_backoff = std::chrono::milliseconds(d.throttle_backoff_ms);
   s.results_backlog = d.results_backlog;
   s.idle = std::chrono::milliseconds(d.idle_ms);
-  s.rate_per_second = rate_for(config, route);
+  s.rate_per_second = route_rate(config, route);
   s.burst = route_gateway(config, route).burst;
   return s;
 }
@@ -243,7 +242,12 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
   counters_->popped += static_cast<long long>(pop.items.size());
   const campaigns::TimePoint now = clock_.now();
   const long long now_unix = now.time_since_epoch().count();
-  const std::set<std::string> paused(pop.paused.begin(), pop.paused.end());
+  std::set<long long> paused;  // campaign ids (usually none): parsed once per batch
+  for (const auto& cid : pop.paused) {
+    long long id = 0;
+    std::from_chars(cid.data(), cid.data() + cid.size(), id);
+    paused.insert(id);
+  }
 
   std::vector<SettleOp> ops;
   std::vector<SettleOp> parked;  // settled last, in reverse, so each lane keeps its order
@@ -289,7 +293,7 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
       ++counters_->failed;
       continue;
     }
-    if (paused.count(std::to_string(m->campaign_id))) {
+    if (!paused.empty() && paused.count(m->campaign_id)) {
       park(*m, 0);
       continue;
     }

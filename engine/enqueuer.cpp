@@ -36,12 +36,33 @@ constexpr const char* kMessageColumns =
 std::string now_text() { return campaigns::format_time(std::chrono::floor<std::chrono::seconds>(
                              std::chrono::system_clock::now())); }
 
+// A campaign's quiet hours as messages carry them: "" when there are none (an empty window).
+// Checked once per campaign, not per message.
+std::string quiet_text(const std::string& quiet_hours) {
+  auto quiet = campaigns::QuietHours::parse(quiet_hours);
+  return quiet && quiet->start_minute != quiet->end_minute ? quiet_hours : std::string();
+}
+
+// expires_at is one text per campaign (its end_at): parsed once, then reused.
+struct ExpiryCache {
+  std::string text;
+  long long unix = 0;
+  long long of(const std::string& t) {
+    if (t != text) {
+      text = t;
+      auto parsed = campaigns::parse_time(t);
+      unix = parsed ? parsed->time_since_epoch().count() : 0;
+    }
+    return unix;
+  }
+};
+
 }  // namespace
 
 struct Enqueuer::Campaign {
   long long id = 0;
   std::string state;
-  std::string quiet_hours;
+  std::string quiet_hours;  // as messages carry it (quiet_text)
   int frequency_cap = 0;
   int frequency_window_days = 0;
 };
@@ -49,8 +70,8 @@ struct Enqueuer::Campaign {
 namespace {
 
 // One outbox row (kMessageColumns) as it will wait in Redis, with its campaign's policy.
-QueuedMessage read_message(SQLite::Statement& row, const std::string& quiet_hours, int cap,
-                           int window_days, std::string& route) {
+QueuedMessage read_message(SQLite::Statement& row, const Enqueuer::Campaign& c,
+                           ExpiryCache& expiry, std::string& route) {
   QueuedMessage m;
   m.id = row.getColumn(0).getInt64();
   m.campaign_id = row.getColumn(1).getInt64();
@@ -63,14 +84,17 @@ QueuedMessage read_message(SQLite::Statement& row, const std::string& quiet_hour
   m.units = row.getColumn(8).getInt();
   m.priority = row.getColumn(9).getString() == "transactional";
   m.attempts = row.getColumn(10).getInt();
-  auto expires = campaigns::parse_time(row.getColumn(11).getString());
-  m.expires_at = expires ? expires->time_since_epoch().count() : 0;
-  auto quiet = campaigns::QuietHours::parse(quiet_hours);
-  if (quiet && quiet->start_minute != quiet->end_minute) m.quiet_hours = quiet_hours;
-  m.frequency_cap = cap;
-  m.frequency_window_days = window_days;
+  m.expires_at = expiry.of(row.getColumn(11).getString());
+  m.quiet_hours = c.quiet_hours;
+  m.frequency_cap = c.frequency_cap;
+  m.frequency_window_days = c.frequency_window_days;
   return m;
 }
+
+}  // namespace
+
+namespace {
+
 
 }  // namespace
 
@@ -161,7 +185,7 @@ long long Enqueuer::run_once() {
     Campaign c;
     c.id = q.getColumn(0).getInt64();
     c.state = "running";
-    c.quiet_hours = q.getColumn(1).getString();
+    c.quiet_hours = quiet_text(q.getColumn(1).getString());
     c.frequency_cap = q.getColumn(2).getInt();
     c.frequency_window_days = q.getColumn(3).getInt();
     running.push_back(std::move(c));
@@ -186,6 +210,7 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
   // fallback.
   long long cursor = 0;
   long long total = 0;
+  ExpiryCache expiry;
   std::vector<std::future<bool>> marks;
   while (total < kRowsPerCampaignPass) {
     page.reset();
@@ -196,8 +221,7 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
     long long first = 0, last = 0, rows = 0;
     std::string route;
     while (page.executeStep()) {
-      QueuedMessage m =
-          read_message(page, c.quiet_hours, c.frequency_cap, c.frequency_window_days, route);
+      QueuedMessage m = read_message(page, c, expiry, route);
       if (first == 0) first = m.id;
       last = m.id;
       ++rows;
@@ -335,12 +359,13 @@ void Enqueuer::reconcile_if_flushed() {
     Campaign c;
     c.id = cq.getColumn(0).getInt64();
     c.state = cq.getColumn(1).getString();
-    c.quiet_hours = cq.getColumn(2).getString();
+    c.quiet_hours = quiet_text(cq.getColumn(2).getString());
     c.frequency_cap = cq.getColumn(3).getInt();
     c.frequency_window_days = cq.getColumn(4).getInt();
     policy[c.id] = std::move(c);
   }
   long long replayed = 0;
+  ExpiryCache expiry;
   for (const auto& route : lost) {
     SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
                                      " FROM outbox WHERE route = ?1 AND state = 'queued' "
@@ -357,8 +382,7 @@ void Enqueuer::reconcile_if_flushed() {
       while (page.executeStep()) {
         ++rows;
         const auto& c = policy[page.getColumn(1).getInt64()];
-        QueuedMessage m = read_message(page, c.quiet_hours, c.frequency_cap,
-                                       c.frequency_window_days, row_route);
+        QueuedMessage m = read_message(page, c, expiry, row_route);
         cursor = m.id;
         if (c.state == "cancelled" || c.state == "completed") continue;
         messages.push_back(std::move(m));

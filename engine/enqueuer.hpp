@@ -77,8 +77,10 @@ class Enqueuer {
   EnqueuerStats stats() const;
   static std::string epoch_key(std::string_view route);
 
- private:
+  // A campaign's state and dispatch policy as the enqueuer reads it (enqueuer.cpp).
   struct Campaign;
+
+ private:
   template <class T>
   T wait(boost::asio::awaitable<T> op);
   void reconcile_if_flushed();

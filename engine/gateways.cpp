@@ -2,6 +2,8 @@
 
 #include "adapters/registry.hpp"
 
+#include <sstream>
+
 namespace loa::engine {
 
 RedisLedger::RedisLedger(std::shared_ptr<RedisClient> redis, std::string route)
@@ -28,19 +30,26 @@ void RedisLedger::async_record(std::vector<std::string> ids,
       });
 }
 
-adapters::SimulatorSettings simulator_settings(const SimulatorConfig& c) {
-  adapters::SimulatorSettings s;
-  s.latency = std::chrono::milliseconds(c.latency_ms);
-  s.receipt_delay = std::chrono::milliseconds(c.receipt_delay_ms);
-  s.reply_delay = s.receipt_delay + std::chrono::seconds(1);
-  s.transient_failure_rate = c.transient_failure_rate;
-  s.permanent_failure_rate = c.permanent_failure_rate;
-  s.unreachable_rate = c.unreachable_rate;
-  s.throttled_rate = c.throttled_rate;
-  s.delivered_share = c.delivered_share;
-  s.reply_rate = c.reply_rate;
-  return s;
+namespace {
+
+// The simulator's typed settings (routes.<route>.simulator.*) in the registry's flat form.
+adapters::GatewaySettings::Values simulator_values(const SimulatorConfig& c) {
+  auto real = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  return {{"latency_ms", std::to_string(c.latency_ms)},
+          {"receipt_delay_ms", std::to_string(c.receipt_delay_ms)},
+          {"transient_failure_rate", real(c.transient_failure_rate)},
+          {"permanent_failure_rate", real(c.permanent_failure_rate)},
+          {"unreachable_rate", real(c.unreachable_rate)},
+          {"throttled_rate", real(c.throttled_rate)},
+          {"delivered_share", real(c.delivered_share)},
+          {"reply_rate", real(c.reply_rate)}};
 }
+
+}  // namespace
 
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
                                                 boost::asio::any_io_executor executor,
@@ -48,23 +57,21 @@ std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std:
                                                 std::shared_ptr<RedisClient> redis,
                                                 std::shared_ptr<adapters::HttpClient> http) {
   const RouteGatewayConfig& gw = route_gateway(config, route);
-  if (gw.type == "simulator") {
-    std::shared_ptr<adapters::SimulatorLedger> ledger;
-    if (config.dispatcher.simulator_ledger == "redis")
-      ledger = std::make_shared<RedisLedger>(std::move(redis), route);
-    try {
-      return std::make_shared<adapters::Simulator>(executor, simulator_settings(gw.simulator),
-                                                   ledger, events);
-    } catch (const std::invalid_argument& e) {
-      throw ConfigError("routes." + route + ".simulator: " + e.what());
-    }
-  }
-  adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
   adapters::GatewayContext context{executor, std::move(http), events, route, nullptr};
+  adapters::GatewaySettings::Values values;
+  if (gw.type == "simulator") {
+    // Typed keys in loa's configuration; every other gateway takes its [options] as they are.
+    values = simulator_values(gw.simulator);
+    if (config.dispatcher.simulator_ledger == "redis")
+      context.simulator_ledger = std::make_shared<RedisLedger>(std::move(redis), route);
+  } else {
+    values.insert(gw.options.begin(), gw.options.end());
+  }
   try {
     return adapters::make_gateway(gw.type, adapters::GatewaySettings(std::move(values)), context);
   } catch (const adapters::GatewayConfigError& e) {
-    throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
+    const std::string section = gw.type == "simulator" ? ".simulator." : ".options.";
+    throw ConfigError("routes." + route + section + e.key() + ": " + e.detail());
   }
 }
 

@@ -1,7 +1,7 @@
 // Builds each route's gateway from the configuration (routes.<route>.gateway), for the
-// dispatching roles of the daemon: the in-process simulator from its typed settings
-// (routes.<route>.simulator.*), every other type through the adapters' registry
-// (adapters/registry.hpp) from the route's [routes.<route>.options].
+// dispatching roles of the daemon, through the adapters' registry (adapters/registry.hpp): the
+// simulator from its typed settings (routes.<route>.simulator.*), every other type from the
+// route's [routes.<route>.options].
 //
 // RedisLedger is the simulator's shared memory of the ids it accepted: a hash per route,
 // loa:{route}:sim:seen (id -> times accepted), so that several dispatcher processes behave
@@ -33,8 +33,6 @@ class RedisLedger : public adapters::SimulatorLedger {
   std::shared_ptr<RedisClient> redis_;
   std::string key_;
 };
-
-adapters::SimulatorSettings simulator_settings(const SimulatorConfig& config);
 
 // Throws ConfigError naming the route and key for an unknown type or a bad setting.
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,

@@ -26,16 +26,6 @@ tpl::FallbackChain fallback_from(const Config& config) {
   return *chain;
 }
 
-int rate_for(const Config& config, std::string_view route) {
-  if (route == "sms") return config.routes.sms.rate_per_second;
-  if (route == "zalo_zns") return config.routes.zalo_zns.rate_per_second;
-  if (route == "zalo_oa") return config.routes.zalo_oa.rate_per_second;
-  if (route == "sms_viettel") return config.routes.sms_viettel.rate_per_second;
-  if (route == "sms_vinaphone") return config.routes.sms_vinaphone.rate_per_second;
-  if (route == "sms_mobifone") return config.routes.sms_mobifone.rate_per_second;
-  return 1;
-}
-
 campaigns::PlannerSettings planner_settings(const Config& config, SQLite::Database& db,
                                             const campaigns::Campaign& c) {
   using campaigns::CampaignError;

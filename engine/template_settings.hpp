@@ -18,9 +18,6 @@ namespace loa::engine {
 templates::RouteTable routes_from(const Config& config);
 // Throws ConfigError naming languages.fallback (load_config has checked it already).
 templates::FallbackChain fallback_from(const Config& config);
-// The route's send rate in its cost unit per second (SMS segments, Zalo messages), for
-// estimates of how long a campaign takes.
-int rate_for(const Config& config, std::string_view route);
 
 // What the planner needs for `campaign`: its template (from the store), the fallback chain and
 // the routes. Throws campaigns::CampaignError naming an unknown template, a channel the

@@ -106,27 +106,22 @@ std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& 
     throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
   }
   std::vector<std::string> paths;
-  auto add = [&](const std::string& path, auto handler) {
+  // GET and POST on /webhooks/<route>/<kind>: parse, hand the event to `deliver`, answer.
+  auto add = [&](const char* kind, auto hook, auto deliver) {
+    if (!hook) return;
+    const std::string path = "/webhooks/" + route + "/" + kind;
+    auto handler = [hook, deliver, path](const HttpRequest& r, HttpRespond respond) {
+      auto result = hook(to_webhook(r));
+      if (result.event) deliver(std::move(*result.event));
+      respond(answer(result, path));
+    };
     server.route(http::verb::get, path, handler);
     server.route(http::verb::post, path, handler);
     paths.push_back(path);
   };
-  if (hooks.receipt) {
-    const std::string path = "/webhooks/" + route + "/receipt";
-    add(path, [hook = hooks.receipt, &sink, path](const HttpRequest& r, HttpRespond respond) {
-      auto result = hook(to_webhook(r));
-      if (result.event) sink.on_receipt(std::move(*result.event));
-      respond(answer(result, path));
-    });
-  }
-  if (hooks.reply) {
-    const std::string path = "/webhooks/" + route + "/reply";
-    add(path, [hook = hooks.reply, &sink, path](const HttpRequest& r, HttpRespond respond) {
-      auto result = hook(to_webhook(r));
-      if (result.event) sink.on_reply(std::move(*result.event));
-      respond(answer(result, path));
-    });
-  }
+  add("receipt", hooks.receipt,
+      [&sink](adapters::DeliveryReceipt e) { sink.on_receipt(std::move(e)); });
+  add("reply", hooks.reply, [&sink](adapters::Reply e) { sink.on_reply(std::move(e)); });
   return paths;
 }
 
