@@ -345,11 +345,16 @@ void transition(SQLite::Database& db, std::int64_t campaign_id, CampaignState to
   st.exec();
   if (to == CampaignState::kCancelled) {
     // Cancel expires what is not yet sent.
-    db.exec("UPDATE outbox SET state = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-            "'now') WHERE campaign_id = " +
-            std::to_string(campaign_id) + " AND state IN ('planned', 'queued')");
-    db.exec("UPDATE rounds SET state = 'cancelled' WHERE campaign_id = " +
-            std::to_string(campaign_id) + " AND state = 'pending'");
+    SQLite::Statement expire(db,
+                             "UPDATE outbox SET state = 'cancelled', updated_at = "
+                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign_id = ? AND "
+                             "state IN ('planned', 'queued')");
+    expire.bind(1, campaign_id);
+    expire.exec();
+    SQLite::Statement rounds(
+        db, "UPDATE rounds SET state = 'cancelled' WHERE campaign_id = ? AND state = 'pending'");
+    rounds.bind(1, campaign_id);
+    rounds.exec();
   }
   record_audit(db, actor, "campaign." + std::string(to_string(to)), "campaign:" + c->name,
         std::string(to_string(c->state)) + " -> " + std::string(to_string(to)) +

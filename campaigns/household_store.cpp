@@ -123,6 +123,7 @@ void HouseholdStore::begin(const HeaderMapping& columns) {
       dropped_indexes_.push_back(st.getColumn(1).getString());
     }
     st.reset();
+    // sql-trusted: index names read from sqlite_master, not user input
     for (const auto& name : names) db_.exec("DROP INDEX \"" + name + "\"");
   }
 }  // an uncommitted batch rolls back

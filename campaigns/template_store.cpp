@@ -17,7 +17,7 @@ std::vector<StoredTemplate> read_stored_templates(SQLite::Database& db,
   SQLite::Statement templates(
       db, std::string("SELECT key, topic, description, source_file, revision, updated_at "
                       "FROM templates") +
-              (key ? " WHERE key = ?" : "") + " ORDER BY key");
+              (key ? " WHERE key = ?" : "") + " ORDER BY key");  // sql-trusted: literals
   if (key) templates.bind(1, *key);
   SQLite::Statement variants(db,
                              "SELECT language, channel, body, zns_template_id, zns_params "
