@@ -77,10 +77,19 @@ void set_status(SQLite::Database& db, std::int64_t id, const std::string& status
 }  // namespace
 
 std::int64_t inbox_campaign_id(SQLite::Database& db) {
+  // Runs for ever (end_at 2100) and never completes (round_scheduler.cpp); no quiet hours:
+  // an answer goes while the household is waiting for it.
+  SQLite::Statement add(db,
+                        "INSERT OR IGNORE INTO campaigns(name, topic, template_key, audience, "
+                        "channels, priority, start_at, end_at, recurrence, quiet_hours, state) "
+                        "VALUES (?1, 'Trả lời hộ dân', '', '', 'sms,zalo_oa', 'transactional', "
+                        "'2020-01-01T00:00:00+07:00', '2100-01-01T00:00:00+07:00', 'none', "
+                        "'00:00-00:00', 'running')");
+  add.bind(1, std::string(kInboxCampaign));
+  add.exec();
   SQLite::Statement st(db, "SELECT id FROM campaigns WHERE name = ?");
   st.bind(1, std::string(kInboxCampaign));
-  if (!st.executeStep())
-    throw InboxError("the inbox campaign is missing; run `loa db migrate` (migration 0008)");
+  if (!st.executeStep()) throw InboxError("the inbox campaign could not be created");
   return st.getColumn(0).getInt64();
 }
 

@@ -12,7 +12,7 @@
 //
 // Messages back to a household go through the channel it used (a reply by SMS on route
 // sms_viettel is answered on sms_viettel; one from a Zalo user on zalo_oa) as rows of the
-// `inbox` campaign (kInboxCampaign, created by migration 0008): priority `reply`, so they take
+// `inbox` campaign (kInboxCampaign, created on first use): priority `reply`, so they take
 // the route's priority lane ahead of any bulk traffic, are not held back by the household's
 // opt-out (they answer what it wrote; DESIGN.md 3.5), and are never held for quiet hours. Each
 // is a round of its own, so the outbox's one message per household and round holds; the
@@ -107,7 +107,7 @@ std::int64_t queue_reply_message(SQLite::Database& db, const ReplyTarget& to,
                                  const std::string& text, const std::string& language,
                                  const templates::RouteTable& routes, TimePoint now);
 
-// The inbox campaign's id (migration 0008 creates it). Throws InboxError when it is missing.
+// The inbox campaign's id; it is created on first use (inside the caller's transaction).
 std::int64_t inbox_campaign_id(SQLite::Database& db);
 
 }  // namespace loa::campaigns

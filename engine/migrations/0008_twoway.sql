@@ -56,11 +56,5 @@ CREATE TABLE reply_answers (
 );
 
 -- The campaign that carries messages to households who wrote (opt-out confirmations, help
--- auto-replies, operators' answers) in the priority lane (campaigns/inbox.hpp). It runs for
--- ever and never completes; each message is a round of its own, so the outbox's one message
--- per household and round holds unchanged.
-INSERT INTO campaigns(name, topic, template_key, audience, channels, priority, start_at, end_at,
-                      recurrence, quiet_hours, state)
-VALUES ('inbox', 'Trả lời hộ dân', '', '', 'sms,zalo_oa', 'transactional',
-        '2020-01-01T00:00:00+07:00', '2100-01-01T00:00:00+07:00', 'none', '00:00-00:00',
-        'running');
+-- auto-replies, operators' answers) is created on first use, named 'inbox'
+-- (campaigns/inbox.hpp), so that this migration takes no campaign id.
