@@ -154,14 +154,14 @@ void assign_reply(SQLite::Database& db, std::int64_t reply_id, const std::string
 
 std::int64_t answer_reply(SQLite::Database& db, std::int64_t reply_id, const std::string& text,
                           const std::string& operator_name, const templates::RouteTable& routes,
-                          TimePoint now) {
+                          TimePoint now, const std::map<std::string, std::string>& carrier_routes) {
   const InboxItem item = require_item(db, reply_id);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw InboxError("reply " + std::to_string(reply_id) + ": the answer is empty");
   ReplyTarget to{item.household_id, item.route, item.phone, item.zalo_user};
   std::int64_t message = 0;
   try {
-    message = queue_reply_message(db, to, text, item.language, routes, now);
+    message = queue_reply_message(db, to, text, item.language, routes, now, carrier_routes);
   } catch (const InboxError& e) {
     throw InboxError("reply " + std::to_string(reply_id) + ": " + e.what());
   }
@@ -192,7 +192,8 @@ void close_reply(SQLite::Database& db, std::int64_t reply_id, const std::string&
 
 std::int64_t queue_reply_message(SQLite::Database& db, const ReplyTarget& to,
                                  const std::string& text, const std::string& language,
-                                 const templates::RouteTable& routes, TimePoint now) {
+                                 const templates::RouteTable& routes, TimePoint now,
+                                 const std::map<std::string, std::string>& carrier_routes) {
   if (to.household_id <= 0) throw InboxError("the sender matches no household");
   std::string channel, route, body;
   std::size_t units = 1;
@@ -209,6 +210,14 @@ std::int64_t queue_reply_message(SQLite::Database& db, const ReplyTarget& to,
   } else if (!to.phone.empty()) {
     channel = "sms";
     route = to.route.rfind("sms", 0) == 0 ? to.route : "sms";
+    if (route == "sms" && !carrier_routes.empty()) {  // wrote by Zalo: its carrier's route
+      SQLite::Statement carrier(db, "SELECT COALESCE(carrier, '') FROM households WHERE id = ?");
+      carrier.bind(1, to.household_id);
+      if (carrier.executeStep()) {
+        auto it = carrier_routes.find(carrier.getColumn(0).getString());
+        if (it != carrier_routes.end() && to.route.rfind("sms", 0) != 0) route = it->second;
+      }
+    }
     auto encoded = templates::encode_sms(text, routes.sms);
     if (!encoded) throw InboxError("the answer: " + encoded.error().message);
     body = encoded->text;

@@ -29,6 +29,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -94,9 +95,12 @@ void assign_reply(SQLite::Database& db, std::int64_t reply_id, const std::string
                   TimePoint now);
 // Queues `text` to the household through the channel it used, in the priority lane, and marks
 // the reply answered. Returns the answer's outbox id.
+// `carrier_routes` as PlannerSettings::carrier_routes: an SMS answer to a household that wrote
+// by Zalo goes through its carrier's route when that route is enabled.
 std::int64_t answer_reply(SQLite::Database& db, std::int64_t reply_id, const std::string& text,
                           const std::string& operator_name, const templates::RouteTable& routes,
-                          TimePoint now);
+                          TimePoint now,
+                          const std::map<std::string, std::string>& carrier_routes = {});
 void close_reply(SQLite::Database& db, std::int64_t reply_id, const std::string& operator_name,
                  TimePoint now);
 
@@ -105,7 +109,8 @@ void close_reply(SQLite::Database& db, std::int64_t reply_id, const std::string&
 // InboxError when the target has no usable address or the text cannot be sent.
 std::int64_t queue_reply_message(SQLite::Database& db, const ReplyTarget& to,
                                  const std::string& text, const std::string& language,
-                                 const templates::RouteTable& routes, TimePoint now);
+                                 const templates::RouteTable& routes, TimePoint now,
+                                 const std::map<std::string, std::string>& carrier_routes = {});
 
 // The inbox campaign's id; it is created on first use (inside the caller's transaction).
 std::int64_t inbox_campaign_id(SQLite::Database& db);

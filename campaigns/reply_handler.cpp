@@ -219,7 +219,7 @@ ReplyEffects handle_new_replies(SQLite::Database& db, const ReplySettings& setti
       if (auto text = renderer.render(*template_key, *household, r.campaign_id, zalo, fx.warnings)) {
         try {
           queue_reply_message(db, {r.household_id, r.route, r.phone, r.zalo_user}, text->first,
-                              text->second, settings.routes, now);
+                              text->second, settings.routes, now, settings.carrier_routes);
           ++fx.messages_queued;
         } catch (const InboxError& e) {
           fx.warnings.push_back("reply " + std::to_string(r.id) + ": " + e.what());

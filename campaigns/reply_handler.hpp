@@ -26,6 +26,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct ReplySettings {
   std::string help_template = "huong_dan_hoi";
   templates::FallbackChain fallback;
   templates::RouteTable routes;
+  std::map<std::string, std::string> carrier_routes;  // as PlannerSettings::carrier_routes
 };
 
 struct ReplyEffects {

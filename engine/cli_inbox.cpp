@@ -171,7 +171,7 @@ void register_inbox_commands(CLI::App& app, Context& ctx) {
     const auto message =
         campaigns::answer_reply(db, reply_args->id, reply_args->text,
                                 now_operator(reply_args->who), routes_from(config),
-                                SystemClock().now());
+                                SystemClock().now(), carrier_routes(config));
     tx.commit();
     SQLite::Statement st(db, "SELECT route, channel, units FROM outbox WHERE id = ?");
     st.bind(1, message);

@@ -38,6 +38,7 @@ campaigns::ReplySettings reply_settings(const Config& config) {
   s.help_template = config.replies.help_template;
   s.fallback = fallback_from(config);
   s.routes = routes_from(config);
+  s.carrier_routes = carrier_routes(config);
   return s;
 }
 
