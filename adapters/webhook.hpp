@@ -5,7 +5,7 @@
 //
 // Contract:
 //  - A parser never throws on what a gateway (or an attacker) sends: every input yields a
-//    WebhookResult. kForbidden means the secret token or signature did not match (answer 403);
+//    WebhookResult. kForbidden means the secret token or signature did not match (answer 401);
 //    kMalformed means a required field is missing or unreadable (answer 400); kIgnored means an
 //    authentic callback that carries nothing to record, such as an intermediate status (answer
 //    2xx). Only kEvent carries an event.

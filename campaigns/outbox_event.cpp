@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "campaigns/phone.hpp"
+
 namespace loa::campaigns {
 
 namespace {
@@ -270,6 +272,14 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         // kLatest: the household's latest message (the outbox_household index).
         "SELECT campaign_id, created_at, id FROM outbox WHERE household_id = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
+        // kHistory: once per message and kind; nothing for an unknown message.
+        "INSERT OR IGNORE INTO delivery_history(message_id, event, provider_id, reason, at, "
+        "recorded_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM outbox "
+        "WHERE id = ?1)",
+        // kExists
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?1)",
+        // kOrphan
+        "INSERT INTO orphan_receipts(message_ref, event, provider_id, at) VALUES (?1, ?2, ?3, ?4)",
     };
     slot = std::make_unique<SQLite::Statement>(db_, kSql[which]);
   }
@@ -290,14 +300,32 @@ int OutboxEventApplier::run(Stmt which, const Args&... args) {
 int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
   const std::string now = now_text();
   int changed = 0;
+  orphans_ = 0;
   for (const OutboxEvent& e : events) {
     if (e.kind == Kind::kReply) {
       changed += apply_reply(e, now);
       continue;
     }
-    if (e.message_id <= 0) continue;
     const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
     const auto id = static_cast<std::int64_t>(e.message_id);
+    const bool receipt = e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered;
+    if (receipt) {
+      bool known = false;
+      if (id > 0) {
+        auto& st = stmt(kExists);
+        st.bind(1, id);
+        known = st.executeStep() && st.getColumn(0).getInt() != 0;
+        st.tryReset();
+      }
+      if (!known) {
+        ++orphans_;
+        run(kOrphan, std::to_string(e.message_id), std::string(to_string(e.kind)), e.provider_id,
+            at);
+        continue;
+      }
+    }
+    if (e.message_id <= 0) continue;
+    run(kHistory, id, std::string(to_string(e.kind)), e.provider_id, e.reason, at, now);
     switch (e.kind) {
       case Kind::kSent:
         changed += run(kSent, id, e.provider_id, e.attempts, at, now);
@@ -330,6 +358,12 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
 int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now) {
   std::int64_t household = 0;
   std::int64_t campaign = 0;
+  // Gateways write the sender as 84..., +84... or 0...: matched and stored in E.164.
+  std::string phone = e.phone;
+  if (!phone.empty()) {
+    const PhoneResult normal = normalize_phone(phone);
+    if (normal.ok()) phone = normal.e164;
+  }
   if (e.message_id > 0) {
     auto& st = stmt(kByMessage);
     st.bind(1, static_cast<std::int64_t>(e.message_id));
@@ -369,7 +403,7 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
       st.tryReset();
     }
   };
-  match(kByPhone, e.phone);
+  match(kByPhone, phone);
   match(kByZalo, e.zalo_user);
 
   auto& st = stmt(kReplyInsert);
@@ -382,7 +416,7 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
     st.bind(3, campaign);
   else
     st.bind(3);
-  st.bind(4, e.phone);
+  st.bind(4, phone);
   st.bind(5, e.zalo_user);
   st.bind(6, e.text);
   st.bind(7, e.provider_id);

@@ -32,6 +32,12 @@
 //   reply        a new row in `replies`, matched to the household by the message, the phone
 //                (households.phone_e164) or the Zalo user, and to the campaign of that
 //                household's latest outbox row; a provider_id seen before is ignored.
+// Every status event of a known message is also kept in delivery_history, once per message
+// and kind, with its time (so a `failed` receipt after `delivered`, which the outbox refuses,
+// is still on record, and time-to-delivery can be reported); a receipt for an id the outbox
+// does not know is stored in orphan_receipts and counted (orphans()). A reply's phone is
+// normalised to E.164 before it is matched and stored; the reply is stored with status `new`
+// for the reply rules (campaigns/reply_handler.hpp).
 // Every change sets updated_at. Events for unknown ids, and events their row's state
 // refuses, change nothing and are not errors. Applying a batch twice changes nothing more,
 // so redelivery (at-least-once from the stream) is harmless; the one exception is a reply
@@ -97,6 +103,9 @@ class OutboxEventApplier {
   // Inside the caller's transaction. Returns the number of rows changed (outbox rows
   // updated plus replies inserted); the other events were ignored.
   int apply(const std::vector<OutboxEvent>& events);
+  // Receipts of the last apply() whose message the outbox does not know (stored in
+  // orphan_receipts, not applied).
+  int orphans() const { return orphans_; }
 
  private:
   enum Stmt {
@@ -110,6 +119,9 @@ class OutboxEventApplier {
     kByPhone,
     kByZalo,
     kLatest,
+    kHistory,
+    kExists,
+    kOrphan,
     kStmtCount
   };
   SQLite::Statement& stmt(Stmt which);
@@ -119,6 +131,7 @@ class OutboxEventApplier {
   int apply_reply(const OutboxEvent& e, const std::string& now);
 
   SQLite::Database& db_;
+  int orphans_ = 0;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;  // prepared on first use
 };
 

@@ -1,5 +1,7 @@
 #include "campaigns/round_scheduler.hpp"
 
+#include "campaigns/inbox.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
@@ -78,6 +80,7 @@ int complete_campaigns(SQLite::Database& db, TimePoint now) {
   int completed = 0;
   for (const Campaign& c : list_campaigns(db)) {
     if (c.state != CampaignState::kRunning || c.recurrence != Recurrence::kNone) continue;
+    if (c.name == kInboxCampaign) continue;  // it carries answers for as long as loa runs
     if (now >= c.end_at) continue;  // end_campaigns' case: its unsent messages expire
     SQLite::Statement open_rounds(
         db,

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "adapters/registry.hpp"
+#include "campaigns/reply_rules.hpp"
 #include "templates/language_fallback.hpp"
 
 namespace loa::engine {
@@ -176,6 +177,16 @@ const std::vector<KeySpec>& key_specs() {
     route_n("routes.zalo_oa.price_vnd_per_message",
             [](Config& c) { return &c.routes.zalo_oa.price_vnd_per_message; }, 0, 1000000,
             "Price of one OA message in VND");
+    s("replies.rules", &Config::replies, &RepliesConfig::rules,
+      "Reply rules after the opt-out/opt-in/help keywords: name=regex:PATTERN or "
+      "name=keyword:WORD|WORD, separated by ';' (matched on the text without diacritics, upper "
+      "case)");
+    s("replies.optout_template", &Config::replies, &RepliesConfig::optout_template,
+      "Template that confirms an opt-out (TU CHOI, STOP), once, in the household's language");
+    s("replies.optin_template", &Config::replies, &RepliesConfig::optin_template,
+      "Template that confirms an opt-in (DK, START)");
+    s("replies.help_template", &Config::replies, &RepliesConfig::help_template,
+      "Template of the auto-reply to HOI / HELP");
     n("planner.page_rows", &Config::planner, &PlannerConfig::page_rows, 1, 100000,
       "Households the planner expands per transaction (the crash-resume granularity)");
     n("planner.stale_after_seconds", &Config::planner, &PlannerConfig::stale_after_seconds, 1,
@@ -468,6 +479,11 @@ void finish(Config& c) {
   std::string error;
   if (!templates::FallbackChain::parse(c.languages.fallback, c.languages.default_language, &error))
     throw ConfigError("key 'languages.fallback' / 'languages.default': " + error);
+  try {
+    campaigns::ReplyRules::parse(c.replies.rules);
+  } catch (const campaigns::ReplyRulesError& e) {
+    throw ConfigError("key 'replies.rules': " + std::string(e.what()));
+  }
 }
 
 }  // namespace

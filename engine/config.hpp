@@ -157,6 +157,16 @@ struct PlannerConfig {
   int stale_after_seconds = 30;   // an expanding round with no heartbeat this long is resumed
 };
 
+// Household replies (campaigns/reply_rules.hpp, campaigns/reply_handler.hpp).
+struct RepliesConfig {
+  // Configurable rules after the opt-out, opt-in and help keywords: `name=regex:PATTERN` or
+  // `name=keyword:WORD|WORD`, separated by ';'. Poll answers 1-9 by default.
+  std::string rules = "poll=regex:^([1-9])$";
+  std::string optout_template = "xac_nhan_tu_choi";
+  std::string optin_template = "xac_nhan_dang_ky";
+  std::string help_template = "huong_dan_hoi";
+};
+
 struct DaemonConfig {
   std::string data_dir = "loa-data";
   int threads = 0;  // 0: one per core
@@ -172,6 +182,7 @@ struct Config {
   RoutesConfig routes;
   PlannerConfig planner;
   DispatcherConfig dispatcher;
+  RepliesConfig replies;
 
   // Derived values, filled by load().
   RedisEndpoint redis_endpoint;

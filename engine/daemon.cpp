@@ -234,6 +234,15 @@ void Daemon::start() {
     p.enqueuer->start();
     p.results = std::make_unique<ResultConsumer>(
         p.io, RedisClientOptions::from(config_.redis, endpoint), routes, *p.writer);
+    try {
+      auto replies = std::make_shared<const campaigns::ReplySettings>(reply_settings(config_));
+      const Clock* clock = &p.clock;
+      p.results->set_reply_handler([replies, clock](SQLite::Database& db) {
+        return campaigns::handle_new_replies(db, *replies, clock->now());
+      });
+    } catch (const ConfigError& e) {
+      throw StartupError(e.what());
+    }
     p.results->start();
   }
 

@@ -324,6 +324,7 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
     RedisCommand sms{"SMISMEMBER", optout_key("sms")};
     RedisCommand zalo{"SMISMEMBER", optout_key("zalo")};
     for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].reply) continue;  // an answer to what the household wrote
       auto& target = is_zalo(candidates[i].channel) ? zalo : sms;
       (is_zalo(candidates[i].channel) ? zalo_index : sms_index).push_back(i);
       target.push_back(std::to_string(candidates[i].household_id));

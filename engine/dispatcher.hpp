@@ -11,7 +11,9 @@
 //    window opens, with the message back at its head (a priority message waits in the
 //    delayed set instead);
 //  - opt-out: a household in loa:{optout}:sms or loa:{optout}:zalo (by channel) is `cancelled`,
-//    reason "opted out", including messages queued before the opt-out;
+//    reason "opted out", including messages queued before the opt-out; except answers to a
+//    household that wrote (QueuedMessage::reply: an opt-out confirmation, an operator's
+//    answer; campaigns/inbox.hpp), which answer what the household itself sent;
 //  - the frequency cap: over its cap (engine/lua/frequency_cap.lua) the message is
 //    `cancelled`, reason "frequency cap".
 // Gateway outcomes (adapters/gateway.hpp): accepted -> sent; retryable/auth -> retried with

@@ -82,7 +82,9 @@ QueuedMessage read_message(SQLite::Statement& row, const Enqueuer::Campaign& c,
   m.zalo_user = row.getColumn(6).getString();
   m.body = row.getColumn(7).getString();
   m.units = row.getColumn(8).getInt();
-  m.priority = row.getColumn(9).getString() == "transactional";
+  const std::string priority = row.getColumn(9).getString();
+  m.priority = priority != "bulk";  // transactional, or reply (campaigns/inbox.hpp)
+  m.reply = priority == "reply";
   m.attempts = row.getColumn(10).getInt();
   m.expires_at = expiry.of(row.getColumn(11).getString());
   m.quiet_hours = c.quiet_hours;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "campaigns/campaign.hpp"
+#include "campaigns/inbox.hpp"
 #include "engine/cli.hpp"
 #include "engine/daemon.hpp"
 #include "engine/store.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   cli::register_template_commands(app, ctx);
   cli::register_campaign_commands(app, ctx);
   cli::register_route_commands(app, ctx);
+  cli::register_inbox_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -39,6 +41,9 @@ int main(int argc, char** argv) {
     return cli::kExitUsage;
   } catch (const loa::engine::ConfigError& e) {
     std::cerr << "loa: config error: " << e.what() << "\n";
+    return cli::kExitUsage;
+  } catch (const loa::campaigns::InboxError& e) {
+    std::cerr << "loa: " << e.what() << "\n";
     return cli::kExitUsage;
   } catch (const loa::campaigns::CampaignError& e) {
     std::cerr << "loa: " << e.what() << "\n";

@@ -24,11 +24,40 @@ namespace {
 // Applies on the store writer's thread with statements prepared once per thread. Safe because
 // that thread ends before the writer closes its connection (engine/store_writer.hpp), and
 // thread-local objects die with their thread.
-int apply_on_writer(SQLite::Database& db, const std::vector<OutboxEvent>& events) {
+int apply_on_writer(SQLite::Database& db, const std::vector<OutboxEvent>& events,
+                    int* orphans) {
   thread_local std::unique_ptr<campaigns::OutboxEventApplier> applier;
   if (!applier || &applier->database() != &db)
     applier = std::make_unique<campaigns::OutboxEventApplier>(db);
-  return applier->apply(events);
+  const int changed = applier->apply(events);
+  *orphans = applier->orphans();
+  return changed;
+}
+
+// What Redis must learn after replies changed opt-outs (set_reply_handler).
+std::vector<RedisCommand> effect_commands(const campaigns::ReplyEffects& fx) {
+  std::vector<RedisCommand> cmds;
+  for (const char* channel : {"sms", "zalo"}) {
+    const std::string key = std::string("loa:{optout}:") + channel;  // Dispatcher::optout_key
+    if (!fx.opted_out.empty()) {
+      RedisCommand add = {"SADD", key};
+      for (auto id : fx.opted_out) add.push_back(std::to_string(id));
+      cmds.push_back(std::move(add));
+    }
+    if (!fx.opted_in.empty()) {
+      RedisCommand rem = {"SREM", key};
+      for (auto id : fx.opted_in) rem.push_back(std::to_string(id));
+      cmds.push_back(std::move(rem));
+    }
+  }
+  for (const auto& d : fx.dropped) {
+    const std::string prefix = "loa:{" + d.route + "}:";
+    const std::string id = std::to_string(d.message_id);
+    cmds.push_back({"HDEL", prefix + "msg", id});
+    cmds.push_back({"LREM", prefix + "lane:" + std::to_string(d.campaign_id), "0", id});
+    cmds.push_back({"ZREM", prefix + "delayed", id});
+  }
+  return cmds;
 }
 
 bool starts_with(const std::string& s, std::string_view prefix) {
@@ -43,6 +72,8 @@ struct ReadBatch {
   std::vector<OutboxEvent> events;
   std::size_t entries = 0;
   int changed = 0;  // set by the write
+  int orphans = 0;  // set by the write
+  campaigns::ReplyEffects effects;  // set by the write
 };
 
 struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
@@ -90,7 +121,8 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
   bool idle = false;  // guarded by idle_mutex: stopping and nothing outstanding
 
   std::atomic<std::uint64_t> entries{0}, events{0}, applied{0}, ignored{0}, decode_errors{0},
-      write_failures{0}, redis_errors{0}, in_flight_entries{0};
+      write_failures{0}, redis_errors{0}, in_flight_entries{0}, orphans{0}, replies_handled{0};
+  ReplyHandler reply_handler;  // set before start(); called on the writer's thread
 
   template <class F>
   auto on_strand(F&& f) {
@@ -258,7 +290,14 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     }
     auto self = shared_from_this();
     StoreWrite write{
-        [batch](SQLite::Database& db) { batch->changed = apply_on_writer(db, batch->events); },
+        [batch, handler = reply_handler](SQLite::Database& db) {
+          batch->changed = apply_on_writer(db, batch->events, &batch->orphans);
+          const bool replies = std::any_of(batch->events.begin(), batch->events.end(),
+                                           [](const OutboxEvent& e) {
+                                             return e.kind == OutboxEvent::Kind::kReply;
+                                           });
+          if (handler && replies) batch->effects = handler(db);
+        },
         [self, batch](bool ok, const std::string& error) {
           asio::post(self->strand,
                      [self, batch, ok, error] { self->on_written(batch, ok, error); });
@@ -289,6 +328,32 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     }
     entries += batch->entries;
     events += batch->events.size();
+    if (batch->orphans > 0) {
+      orphans += static_cast<std::uint64_t>(batch->orphans);
+      spdlog::warn("results: {} receipt(s) for message ids the outbox does not know: stored in "
+                   "orphan_receipts ({} so far)",
+                   batch->orphans, orphans.load());
+    }
+    replies_handled += static_cast<std::uint64_t>(batch->effects.processed);
+    for (const auto& w : batch->effects.warnings) spdlog::warn("replies: {}", w);
+    if (!batch->effects.opted_out.empty() || !batch->effects.opted_in.empty())
+      spdlog::info("replies: {} household(s) opted out, {} opted in; {} queued message(s) "
+                   "withdrawn",
+                   batch->effects.opted_out.size(), batch->effects.opted_in.size(),
+                   batch->effects.dropped.size());
+    if (auto cmds = effect_commands(batch->effects); !cmds.empty()) {
+      client->async_exec_pipeline(
+          std::move(cmds), [self = shared_from_this()](error_code ec, RedisClient::Replies r) {
+            bool failed = static_cast<bool>(ec);
+            for (const auto& x : r) failed = failed || x.is_error();
+            if (failed) {
+              ++self->redis_errors;
+              spdlog::warn("replies: telling Redis about opt-outs failed ({}); the enqueuer's "
+                           "mirror and the dispatchers' check still apply them",
+                           ec ? ec.message() : "error reply");
+            }
+          });
+    }
     applied += static_cast<std::uint64_t>(batch->changed);
     ignored += batch->events.size() - static_cast<std::uint64_t>(batch->changed);
     acknowledge(batch);
@@ -381,7 +446,13 @@ ResultConsumer::Counters ResultConsumer::counters() const {
   c.write_failures = i.write_failures;
   c.redis_errors = i.redis_errors;
   c.in_flight = i.in_flight_entries;
+  c.orphans = i.orphans;
+  c.replies_handled = i.replies_handled;
   return c;
+}
+
+void ResultConsumer::set_reply_handler(ReplyHandler handler) {
+  impl_->reply_handler = std::move(handler);
 }
 
 }  // namespace loa::engine

@@ -13,6 +13,8 @@
 //    they acknowledged and deleted (XACK + XDEL, which also keeps the streams bounded). A
 //    crash between commit and XACK means redelivery, which is harmless: applying events twice
 //    changes nothing more (campaigns/outbox_event.hpp).
+//  - Receipts for message ids the outbox does not know are stored in orphan_receipts, counted
+//    (Counters::orphans) and logged, never applied.
 //  - An entry that does not decode is logged (stream and entry id), counted in decode_errors
 //    and acknowledged, so it cannot wedge the consumer.
 //  - Bounded: at most kMaxEntriesInFlight entries are submitted and not yet committed; the
@@ -37,10 +39,12 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "campaigns/reply_handler.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/store_writer.hpp"
 
@@ -65,7 +69,18 @@ class ResultConsumer {
     std::uint64_t write_failures = 0;  // writes the store refused (entries left pending)
     std::uint64_t redis_errors = 0;    // failed commands and error replies (retried)
     std::uint64_t in_flight = 0;       // entries submitted to the writer, not yet committed
+    std::uint64_t orphans = 0;         // receipts for message ids the outbox does not know
+    std::uint64_t replies_handled = 0; // replies the reply rules processed
   };
+
+  // Runs the reply rules (campaigns/reply_handler.hpp) in the same write that stored the
+  // replies. Once that commits, what the rules changed reaches Redis at once: opted-out
+  // households join loa:{optout}:sms and :zalo (opted-in ones leave them), and the bulk
+  // messages an opt-out cancelled leave their lanes (HDEL of the payload, LREM from the lane,
+  // ZREM from the delayed set), so they are not sent even if the enqueuer's mirror lags.
+  // Set it before start().
+  using ReplyHandler = std::function<campaigns::ReplyEffects(SQLite::Database&)>;
+  void set_reply_handler(ReplyHandler handler);
 
   // `routes` are route names ("sms", "zalo_zns"); the streams are loa:{route}:results.
   ResultConsumer(boost::asio::io_context& io, RedisClientOptions options,

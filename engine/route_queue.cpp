@@ -56,7 +56,7 @@ std::string QueuedMessage::encode() const {
     out += '\t';
   };
   field(std::to_string(units));
-  field(priority ? "p" : "b");
+  field(reply ? "r" : priority ? "p" : "b");
   field(std::to_string(campaign_id));
   field(std::to_string(household_id));
   field(std::to_string(attempts));
@@ -82,12 +82,13 @@ std::optional<QueuedMessage> QueuedMessage::decode(long long id, std::string_vie
   }
   QueuedMessage m;
   m.id = id;
-  if (!parse_number(f[0], m.units) || (f[1] != "p" && f[1] != "b") ||
+  if (!parse_number(f[0], m.units) || (f[1] != "p" && f[1] != "b" && f[1] != "r") ||
       !parse_number(f[2], m.campaign_id) || !parse_number(f[3], m.household_id) ||
       !parse_number(f[4], m.attempts) || !parse_number(f[8], m.expires_at) ||
       !parse_number(f[10], m.frequency_cap) || !parse_number(f[11], m.frequency_window_days))
     return std::nullopt;
-  m.priority = f[1] == "p";
+  m.priority = f[1] == "p" || f[1] == "r";
+  m.reply = f[1] == "r";
   m.channel = f[5];
   m.phone = f[6];
   m.zalo_user = f[7];

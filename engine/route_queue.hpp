@@ -40,6 +40,9 @@ struct QueuedMessage {
   long long id = 0;  // outbox id
   int units = 1;     // rate-limit cost: SMS segments, or 1
   bool priority = false;
+  // An answer to a household that wrote (campaigns/inbox.hpp): priority lane, and not held
+  // back by the household's opt-out (it answers what the household wrote).
+  bool reply = false;
   long long campaign_id = 0;
   long long household_id = 0;
   int attempts = 0;
@@ -52,7 +55,7 @@ struct QueuedMessage {
   int frequency_window_days = 0;
   std::string body;
 
-  // "units\tp|b\tcampaign\thousehold\tattempts\tchannel\tphone\tzalo\texpires\tquiet\tcap\tdays\tbody"
+  // "units\tp|b|r\tcampaign\thousehold\tattempts\tchannel\tphone\tzalo\texpires\tquiet\tcap\tdays\tbody"
   // The scripts read the first three fields; the body is last and may hold anything.
   std::string encode() const;
   static std::optional<QueuedMessage> decode(long long id, std::string_view payload);

@@ -26,6 +26,22 @@ tpl::FallbackChain fallback_from(const Config& config) {
   return *chain;
 }
 
+campaigns::ReplySettings reply_settings(const Config& config) {
+  campaigns::ReplySettings s;
+  try {
+    s.rules = campaigns::ReplyRules::parse(config.replies.rules);
+  } catch (const campaigns::ReplyRulesError& e) {
+    throw ConfigError("key 'replies.rules': " + std::string(e.what()));
+  }
+  s.optout_template = config.replies.optout_template;
+  s.optin_template = config.replies.optin_template;
+  s.help_template = config.replies.help_template;
+  s.fallback = fallback_from(config);
+  s.routes = routes_from(config);
+  s.carrier_routes = carrier_routes(config);
+  return s;
+}
+
 campaigns::PlannerSettings planner_settings(const Config& config, SQLite::Database& db,
                                             const campaigns::Campaign& c) {
   using campaigns::CampaignError;

@@ -32,7 +32,7 @@ HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::str
       return make_response(200, "{\"status\":\"ok\"}");
     case adapters::WebhookVerdict::kForbidden:
       spdlog::warn("webhook {}: refused: {}", path, result.reason);
-      return make_response(403, "{\"error\":\"forbidden\"}");
+      return make_response(401, "{\"error\":\"unauthorized\"}");
     case adapters::WebhookVerdict::kMalformed:
       spdlog::warn("webhook {}: unreadable: {}", path, result.reason);
       return make_response(400, "{\"error\":\"malformed\"}");
@@ -76,7 +76,7 @@ std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string&
                      webhook->verify({r.body(), signature, timestamp}, std::chrono::system_clock::now());
                  if (!verdict.ok) {
                    spdlog::warn("webhook {}: refused: {}", path, verdict.reason);
-                   return respond(make_response(403, "{\"error\":\"forbidden\"}"));
+                   return respond(make_response(401, "{\"error\":\"unauthorized\"}"));
                  }
                  auto event = adapters::ZaloWebhook::parse(r.body());
                  if (!event.error.empty()) {

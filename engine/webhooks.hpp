@@ -8,8 +8,12 @@
 // The adapter's parser (adapters/registry.hpp WebhookHooks) authenticates and reads the
 // request; an event goes to the route's results stream through its ReceiptRelay and the
 // request is answered at once (processing is asynchronous, in the store writer). A bad token
-// or signature is answered 403, an unreadable callback 400, an authentic one with nothing to
-// record 200 — each logged with the adapter's reason, which never holds a phone or a secret.
+// or signature is answered 401 and nothing is stored, an unreadable callback (malformed JSON
+// or form) 400, a body over http.body_limit_bytes 413 (by the server, before any parsing), an
+// authentic one with nothing to record 200 — each logged with the adapter's reason, which
+// never holds a phone or a secret. Tokens and signatures are compared in constant time
+// (adapters/webhook.hpp secret_equals). Duplicates and receipts for unknown ids are accepted
+// here and sorted out by the store side (campaigns/outbox_event.hpp).
 //
 // Contract: add_gateway_webhooks() registers the routes before the server starts; it throws
 // ConfigError naming the route's option when the adapter's webhook settings are wrong.

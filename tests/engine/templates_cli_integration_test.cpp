@@ -106,7 +106,7 @@ TEST(TemplatesLoadTest, LoadsTheShippedLibraryOnceAndIdempotently) {
   TempDir dir;
   CommandResult r = loa(dir, "templates load " + example_library());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "8 templates (8 new, 0 updated, 0 unchanged)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "9 templates (9 new, 0 updated, 0 unchanged)")) << r.output;
   EXPECT_TRUE(contains(r.output, "ho_tro_bhyt")) << r.output;
   EXPECT_TRUE(contains(r.output, "awaiting translation: cmo, jra, rad")) << r.output;
   EXPECT_TRUE(contains(r.output, "rad → vi, cmo → vi, jra → vi")) << r.output;
@@ -114,10 +114,10 @@ TEST(TemplatesLoadTest, LoadsTheShippedLibraryOnceAndIdempotently) {
 
   r = loa(dir, "templates load " + example_library());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "(0 new, 0 updated, 8 unchanged)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "(0 new, 0 updated, 9 unchanged)")) << r.output;
 
   SQLite::Database db((dir / "data" / "loa.db").string(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM templates").getInt(), 8);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM templates").getInt(), 9);
   EXPECT_EQ(
       db.execAndGet("SELECT count(*) FROM template_variants WHERE channel = 'zalo_zns'").getInt(),
       3);
@@ -127,7 +127,7 @@ TEST(TemplatesLoadTest, LoadsTheShippedLibraryOnceAndIdempotently) {
             0);
   EXPECT_EQ(db.execAndGet("SELECT revision FROM templates WHERE key = 'ho_tro_bhyt'").getInt(), 1);
   EXPECT_EQ(
-      db.execAndGet("SELECT count(*) FROM audit_log WHERE action = 'templates.load'").getInt(), 8);
+      db.execAndGet("SELECT count(*) FROM audit_log WHERE action = 'templates.load'").getInt(), 9);
 
   r = loa(dir, "templates list");
   ASSERT_EQ(r.exit_code, 0) << r.output;
