@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -209,7 +210,7 @@ std::string format_epoch_ms(long long at_ms) {
 
 // ---- applying -----------------------------------------------------------------------------
 
-OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db) {}
+OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db), rows_(db) {}
 OutboxEventApplier::~OutboxEventApplier() = default;
 
 // The first channel of a row's comma-separated `fallback` (routes are named after channels).
@@ -298,6 +299,9 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
     if (e.message_id <= 0) continue;
     const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
     const auto id = static_cast<std::int64_t>(e.message_id);
+    const std::optional<OutboxRowFacts> before = rows_.read(e.message_id);
+    if (!before) continue;  // an unknown id: the UPDATE would change nothing
+    const int changed_before = changed;
     switch (e.kind) {
       case Kind::kSent:
         changed += run(kSent, id, e.provider_id, e.attempts, at, now);
@@ -323,19 +327,85 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
       case Kind::kReply:
         break;
     }
+    if (changed != changed_before)
+      count(e, *before, e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0));
   }
+  deltas_.apply(db_);
   return changed;
+}
+
+void OutboxEventApplier::count(const OutboxEvent& e, const OutboxRowFacts& before,
+                               long long at_ms) {
+  StatsCounters& c = deltas_.at(before.key);
+  const bool was_sent = before.sent_at_ms || before.state == "sent" ||
+                        before.state == "delivered" ||
+                        (before.state == "failed" && !before.provider_id.empty());
+  auto count_sent = [&] {
+    if (was_sent) return;
+    ++c.sent;
+    c.cost_vnd += before.cost_vnd;
+  };
+  auto count_failure = [&](const std::string& reason) {
+    ++c.failed;
+    ++c.failures[summary_reason(reason)];
+    if (is_opt_out_reason(reason)) ++c.opted_out;
+  };
+  switch (e.kind) {
+    case Kind::kSent:
+      count_sent();
+      // A receipt that beat its `sent`: timed now that the send time is known.
+      if (before.state == "delivered" && !before.sent_at_ms && before.delivered_at_ms)
+        ++c.ttd[delivery_bucket(std::max(0LL, *before.delivered_at_ms - at_ms))];
+      break;
+    case Kind::kDelivered:
+      // A real receipt wins over an earlier end state: the message leaves that count.
+      if (before.state == "failed") {
+        --c.failed;
+        --c.failures[summary_reason(before.last_error)];
+        if (is_opt_out_reason(before.last_error)) --c.opted_out;
+      } else if (before.state == "expired") {
+        --c.expired;
+      } else if (before.state == "cancelled") {
+        --c.cancelled;
+        if (is_opt_out_reason(before.last_error)) --c.opted_out;
+      }
+      count_sent();
+      ++c.delivered;
+      if (before.sent_at_ms) ++c.ttd[delivery_bucket(std::max(0LL, at_ms - *before.sent_at_ms))];
+      break;
+    case Kind::kUndelivered:
+      count_sent();
+      count_failure(e.reason.empty() ? std::string("undelivered") : e.reason);
+      break;
+    case Kind::kFailed:
+      if (e.reason.rfind("unreachable", 0) == 0 && !before.fallback.empty())
+        ++c.fallback;
+      else
+        count_failure(e.reason.empty() ? std::string("failed") : e.reason);
+      break;
+    case Kind::kExpired:
+      ++c.expired;
+      break;
+    case Kind::kCancelled:
+      ++c.cancelled;
+      if (is_opt_out_reason(e.reason)) ++c.opted_out;
+      break;
+    case Kind::kReply:
+      break;
+  }
 }
 
 int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now) {
   std::int64_t household = 0;
   std::int64_t campaign = 0;
+  std::int64_t message = 0;  // the outbox row the reply answers, for the statistics
   if (e.message_id > 0) {
     auto& st = stmt(kByMessage);
     st.bind(1, static_cast<std::int64_t>(e.message_id));
     if (st.executeStep()) {
       household = st.getColumn(0).getInt64();
       campaign = st.getColumn(1).getInt64();
+      message = e.message_id;
     }
     st.tryReset();
   }
@@ -364,6 +434,7 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
           best_id = id;
           household = h;
           campaign = st.getColumn(0).getInt64();
+          message = id;
         }
       }
       st.tryReset();
@@ -387,7 +458,10 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
   st.bind(6, e.text);
   st.bind(7, e.provider_id);
   st.bind(8, e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now);
-  return st.exec();
+  const int inserted = st.exec();
+  if (inserted && message)
+    if (auto row = rows_.read(message)) ++deltas_.at(row->key).replied;
+  return inserted;
 }
 
 int apply_outbox_events(SQLite::Database& db, const std::vector<OutboxEvent>& events) {

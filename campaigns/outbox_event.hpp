@@ -32,6 +32,8 @@
 //   reply        a new row in `replies`, matched to the household by the message, the phone
 //                (households.phone_e164) or the Zalo user, and to the campaign of that
 //                household's latest outbox row; a provider_id seen before is ignored.
+// Every change sets updated_at, and every change is counted in the statistics summary
+// (campaigns/stats_summary.hpp) in the same transaction, once per apply() call.
 // Every change sets updated_at. Events for unknown ids, and events their row's state
 // refuses, change nothing and are not errors. Applying a batch twice changes nothing more,
 // so redelivery (at-least-once from the stream) is harmless; the one exception is a reply
@@ -50,6 +52,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "campaigns/stats_summary.hpp"
 
 namespace SQLite {
 class Statement;
@@ -117,8 +121,12 @@ class OutboxEventApplier {
   template <class... Args>
   int run(Stmt which, const Args&... args);
   int apply_reply(const OutboxEvent& e, const std::string& now);
+  // Counts the change `e` made to a row that was `before` it.
+  void count(const OutboxEvent& e, const OutboxRowFacts& before, long long at_ms);
 
   SQLite::Database& db_;
+  OutboxRowReader rows_;
+  StatsDeltas deltas_;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;  // prepared on first use
 };
 
