@@ -1,5 +1,7 @@
 #include "campaigns/campaign.hpp"
 
+#include "campaigns/stats_summary.hpp"
+
 #include "campaigns/audit.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -345,6 +347,8 @@ void transition(SQLite::Database& db, std::int64_t campaign_id, CampaignState to
   st.exec();
   if (to == CampaignState::kCancelled) {
     // Cancel expires what is not yet sent.
+    count_outbox_rows(db, "cancelled", "o.campaign_id = ? AND o.state IN ('planned', 'queued')",
+                      [&](SQLite::Statement& s) { s.bind(1, campaign_id); });
     SQLite::Statement expire(db,
                              "UPDATE outbox SET state = 'cancelled', updated_at = "
                              "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE campaign_id = ? AND "

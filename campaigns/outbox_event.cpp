@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -211,7 +212,7 @@ std::string format_epoch_ms(long long at_ms) {
 
 // ---- applying -----------------------------------------------------------------------------
 
-OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db) {}
+OutboxEventApplier::OutboxEventApplier(SQLite::Database& db) : db_(db), rows_(db) {}
 OutboxEventApplier::~OutboxEventApplier() = default;
 
 // The first channel of a row's comma-separated `fallback` (routes are named after channels).
@@ -276,8 +277,6 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         "INSERT OR IGNORE INTO delivery_history(message_id, event, provider_id, reason, at, "
         "recorded_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM outbox "
         "WHERE id = ?1)",
-        // kExists
-        "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?1)",
         // kOrphan
         "INSERT INTO orphan_receipts(message_ref, event, provider_id, at) VALUES (?1, ?2, ?3, ?4)",
     };
@@ -308,24 +307,20 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
     }
     const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
     const auto id = static_cast<std::int64_t>(e.message_id);
-    const bool receipt = e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered;
-    if (receipt) {
-      bool known = false;
-      if (id > 0) {
-        auto& st = stmt(kExists);
-        st.bind(1, id);
-        known = st.executeStep() && st.getColumn(0).getInt() != 0;
-        st.tryReset();
-      }
-      if (!known) {
+    // One read tells whether the message is known and gives its facts for the statistics.
+    const std::optional<OutboxRowFacts> before =
+        id > 0 ? rows_.read(e.message_id) : std::optional<OutboxRowFacts>();
+    if (!before) {
+      // A receipt for an id the outbox does not know is kept and counted as orphaned.
+      if (e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered) {
         ++orphans_;
         run(kOrphan, std::to_string(e.message_id), std::string(to_string(e.kind)), e.provider_id,
             at);
-        continue;
       }
+      continue;
     }
-    if (e.message_id <= 0) continue;
     run(kHistory, id, std::string(to_string(e.kind)), e.provider_id, e.reason, at, now);
+    const int changed_before = changed;
     switch (e.kind) {
       case Kind::kSent:
         changed += run(kSent, id, e.provider_id, e.attempts, at, now);
@@ -351,8 +346,72 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
       case Kind::kReply:
         break;
     }
+    if (changed != changed_before)
+      count(e, *before, e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0));
   }
+  deltas_.apply(db_);
   return changed;
+}
+
+void OutboxEventApplier::count(const OutboxEvent& e, const OutboxRowFacts& before,
+                               long long at_ms) {
+  StatsCounters& c = deltas_.at(before.key);
+  const bool was_sent = before.sent_at_ms || before.state == "sent" ||
+                        before.state == "delivered" ||
+                        (before.state == "failed" && !before.provider_id.empty());
+  auto count_sent = [&] {
+    if (was_sent) return;
+    ++c.sent;
+    c.cost_vnd += before.cost_vnd;
+  };
+  auto count_failure = [&](const std::string& reason) {
+    ++c.failed;
+    ++c.failures[summary_reason(reason)];
+    if (is_opt_out_reason(reason)) ++c.opted_out;
+  };
+  switch (e.kind) {
+    case Kind::kSent:
+      count_sent();
+      // A receipt that beat its `sent`: timed now that the send time is known.
+      if (before.state == "delivered" && !before.sent_at_ms && before.delivered_at_ms)
+        ++c.ttd[delivery_bucket(std::max(0LL, *before.delivered_at_ms - at_ms))];
+      break;
+    case Kind::kDelivered:
+      // A real receipt wins over an earlier end state: the message leaves that count.
+      if (before.state == "failed") {
+        --c.failed;
+        --c.failures[summary_reason(before.last_error)];
+        if (is_opt_out_reason(before.last_error)) --c.opted_out;
+      } else if (before.state == "expired") {
+        --c.expired;
+      } else if (before.state == "cancelled") {
+        --c.cancelled;
+        if (is_opt_out_reason(before.last_error)) --c.opted_out;
+      }
+      count_sent();
+      ++c.delivered;
+      if (before.sent_at_ms) ++c.ttd[delivery_bucket(std::max(0LL, at_ms - *before.sent_at_ms))];
+      break;
+    case Kind::kUndelivered:
+      count_sent();
+      count_failure(e.reason.empty() ? std::string("undelivered") : e.reason);
+      break;
+    case Kind::kFailed:
+      if (e.reason.rfind("unreachable", 0) == 0 && !before.fallback.empty())
+        ++c.fallback;
+      else
+        count_failure(e.reason.empty() ? std::string("failed") : e.reason);
+      break;
+    case Kind::kExpired:
+      ++c.expired;
+      break;
+    case Kind::kCancelled:
+      ++c.cancelled;
+      if (is_opt_out_reason(e.reason)) ++c.opted_out;
+      break;
+    case Kind::kReply:
+      break;
+  }
 }
 
 int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now) {
@@ -364,12 +423,14 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
     const PhoneResult normal = normalize_phone(phone);
     if (normal.ok()) phone = normal.e164;
   }
+  std::int64_t message = 0;  // the outbox row the reply answers, for the statistics
   if (e.message_id > 0) {
     auto& st = stmt(kByMessage);
     st.bind(1, static_cast<std::int64_t>(e.message_id));
     if (st.executeStep()) {
       household = st.getColumn(0).getInt64();
       campaign = st.getColumn(1).getInt64();
+      message = e.message_id;
     }
     st.tryReset();
   }
@@ -398,6 +459,7 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
           best_id = id;
           household = h;
           campaign = st.getColumn(0).getInt64();
+          message = id;
         }
       }
       st.tryReset();
@@ -421,7 +483,10 @@ int OutboxEventApplier::apply_reply(const OutboxEvent& e, const std::string& now
   st.bind(6, e.text);
   st.bind(7, e.provider_id);
   st.bind(8, e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now);
-  return st.exec();
+  const int inserted = st.exec();
+  if (inserted && message)
+    if (auto row = rows_.read(message)) ++deltas_.at(row->key).replied;
+  return inserted;
 }
 
 int apply_outbox_events(SQLite::Database& db, const std::vector<OutboxEvent>& events) {

@@ -38,7 +38,8 @@
 // does not know is stored in orphan_receipts and counted (orphans()). A reply's phone is
 // normalised to E.164 before it is matched and stored; the reply is stored with status `new`
 // for the reply rules (campaigns/reply_handler.hpp).
-// Every change sets updated_at. Events for unknown ids, and events their row's state
+// Every change sets updated_at, and every change is counted in the statistics summary
+// (campaigns/stats_summary.hpp) in the same transaction, once per apply() call. Events for unknown ids, and events their row's state
 // refuses, change nothing and are not errors. Applying a batch twice changes nothing more,
 // so redelivery (at-least-once from the stream) is harmless; the one exception is a reply
 // without a provider_id, which cannot be told from a second identical message and is kept.
@@ -56,6 +57,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "campaigns/stats_summary.hpp"
 
 namespace SQLite {
 class Statement;
@@ -120,7 +123,6 @@ class OutboxEventApplier {
     kByZalo,
     kLatest,
     kHistory,
-    kExists,
     kOrphan,
     kStmtCount
   };
@@ -129,9 +131,13 @@ class OutboxEventApplier {
   template <class... Args>
   int run(Stmt which, const Args&... args);
   int apply_reply(const OutboxEvent& e, const std::string& now);
+  // Counts the change `e` made to a row that was `before` it.
+  void count(const OutboxEvent& e, const OutboxRowFacts& before, long long at_ms);
 
   SQLite::Database& db_;
   int orphans_ = 0;
+  OutboxRowReader rows_;
+  StatsDeltas deltas_;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;  // prepared on first use
 };
 

@@ -84,6 +84,7 @@ PlanPage Planner::next_page(std::int64_t cursor) {
   bind_params(st, audience_, index);
   st.bind(index, static_cast<int64_t>(settings_.page_rows));
   templates::HouseholdVariables vars;
+  page_keys_.clear();
   while (st.executeStep()) {
     ++page.households;
     const std::int64_t id = st.getColumn(0).getInt64();
@@ -166,6 +167,21 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     }
     pm.units = static_cast<std::int64_t>(m.units);
     pm.cost_vnd = m.cost_vnd;
+    {
+      const std::string carrier = st.getColumn(17).isNull() ? "" : st.getColumn(17).getString();
+      key_buffer_.clear();
+      for (const std::string* part : std::initializer_list<const std::string*>{&pm.channel, &pm.route, &carrier, &vars.commune,
+                                      &vars.district, &pm.language, &vars.category}) {
+        key_buffer_ += *part;
+        key_buffer_ += '\x1f';
+      }
+      auto [it, added] =
+          page_keys_.try_emplace(key_buffer_, static_cast<std::uint32_t>(page.stats_keys.size()));
+      if (added)
+        page.stats_keys.push_back(StatsKey{0, {}, pm.channel, pm.route, carrier, vars.commune,
+                                           vars.district, pm.language, vars.category});
+      pm.stats_key = it->second;
+    }
     ++stats_.by_channel[pm.channel];
     page.messages.push_back(std::move(pm));
   }
@@ -188,6 +204,7 @@ PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const
                         "phone_e164, zalo_user_id, channel, fallback, route, language, body, "
                         "units, cost_vnd, priority, expires_at, created_at, updated_at) "
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  std::vector<long long> planned(page.stats_keys.size(), 0);  // per stats key
   for (const auto& m : page.messages) {
     ins.reset();
     ins.bind(1, round.id);
@@ -208,6 +225,7 @@ PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const
     ins.bindNoCopy(16, created);
     if (ins.exec() == 1) {
       ++result.inserted;
+      if (m.stats_key < planned.size()) ++planned[m.stats_key];
     } else {
       ++result.duplicates;
     }
@@ -221,6 +239,16 @@ PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const
   cur.bind(4, created);
   cur.bind(5, round.id);
   cur.exec();
+  StatsDeltas deltas;
+  const std::string day = created.substr(0, 10);  // format_time: local time, +07:00
+  for (std::size_t i = 0; i < planned.size(); ++i) {
+    if (planned[i] == 0) continue;
+    StatsKey key = page.stats_keys[i];
+    key.campaign_id = campaign.id;
+    key.day = day;
+    deltas.at(key).planned += planned[i];
+  }
+  deltas.apply(db);
   return result;
 }
 

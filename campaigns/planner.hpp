@@ -27,11 +27,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "campaigns/audience_filter.hpp"
 #include "campaigns/campaign.hpp"
+#include "campaigns/stats_summary.hpp"
 #include "templates/campaign_estimate.hpp"
 #include "templates/language_fallback.hpp"
 #include "templates/sms_route.hpp"
@@ -50,6 +52,7 @@ struct PlannedMessage {
   std::string body;
   std::int64_t units = 0;
   std::int64_t cost_vnd = 0;
+  std::uint32_t stats_key = 0;  // index into its PlanPage's stats_keys
 };
 
 struct PlanPage {
@@ -60,6 +63,9 @@ struct PlanPage {
   std::uint64_t unrenderable = 0;
   std::uint64_t duplicate_phones = 0;  // dedupe_phones only
   bool end = false;  // no household after this page
+  // The distinct statistics keys of this page's messages (campaign and day are filled in by
+  // write_page), so the summary takes one upsert per key and page, nothing per row.
+  std::vector<StatsKey> stats_keys;
 };
 
 struct PlanStats {
@@ -103,6 +109,8 @@ class Planner {
   std::map<std::string, std::string> category_labels_;
   std::unique_ptr<SQLite::Statement> select_;
   std::unordered_set<std::uint64_t> phones_seen_;  // hashes; dedupe_phones only
+  std::unordered_map<std::string, std::uint32_t> page_keys_;  // this page's stats keys
+  std::string key_buffer_;
   PlanStats stats_;
 };
 

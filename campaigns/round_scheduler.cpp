@@ -1,6 +1,7 @@
 #include "campaigns/round_scheduler.hpp"
 
 #include "campaigns/inbox.hpp"
+#include "campaigns/stats_summary.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -63,6 +64,8 @@ int end_campaigns(SQLite::Database& db, TimePoint now) {
         c.state != CampaignState::kPaused)
       continue;
     if (now < c.end_at) continue;
+    count_outbox_rows(db, "expired", "o.campaign_id = ? AND o.state IN ('planned', 'queued')",
+                      [&](SQLite::Statement& st) { st.bind(1, c.id); });
     SQLite::Statement exp(db,
                           "UPDATE outbox SET state = 'expired', updated_at = ? WHERE "
                           "campaign_id = ? AND state IN ('planned', 'queued')");

@@ -55,5 +55,6 @@ void register_template_commands(CLI::App& app, Context& ctx);  // sms, template,
 void register_campaign_commands(CLI::App& app, Context& ctx);  // campaign
 void register_route_commands(CLI::App& app, Context& ctx);     // routes
 void register_inbox_commands(CLI::App& app, Context& ctx);     // inbox
+void register_report_commands(CLI::App& app, Context& ctx);    // report
 
 }  // namespace loa::engine::cli

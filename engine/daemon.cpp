@@ -18,6 +18,7 @@
 
 #include "campaigns/audit.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/dashboard.hpp"
 #include "engine/enqueuer.hpp"
 #include "engine/gateways.hpp"
 #include "engine/http_server.hpp"
@@ -255,6 +256,7 @@ void Daemon::start() {
   } catch (const ConfigError& e) {
     throw StartupError(e.what());
   }
+  if (uses_store) register_dashboard(*p.http);  // where the API is: roles all and planner
   const std::string role = role_name(role_);
   p.http->route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
     json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "campaigns/local_time.hpp"
+#include "campaigns/stats_summary.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/store.hpp"
 
@@ -245,6 +246,17 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
     const long long campaign = c.id;
     writer_.submit(StoreWrite{
         [campaign, first, last](SQLite::Database& db) {
+          // Statistics first, while the rows are still planned (a fallback's second
+          // queueing is not counted again).
+          campaigns::count_outbox_rows(
+              db, "queued",
+              "o.campaign_id = ?1 AND o.id BETWEEN ?2 AND ?3 AND o.state = 'planned' "
+              "AND o.fallback_from = ''",
+              [&](SQLite::Statement& st) {
+                st.bind(1, static_cast<std::int64_t>(campaign));
+                st.bind(2, static_cast<std::int64_t>(first));
+                st.bind(3, static_cast<std::int64_t>(last));
+              });
           SQLite::Statement up(db,
                                "UPDATE outbox SET state = 'queued', updated_at = ?1 "
                                "WHERE campaign_id = ?2 AND id BETWEEN ?3 AND ?4 AND state = 'planned'");
@@ -310,8 +322,16 @@ void Enqueuer::render_fallbacks(const Campaign& c) {
                                  "'; no fallback channel usable', updated_at = ?2 "
                                  "WHERE id = ?1 AND state = 'planned' AND body = ''");
         const std::string now = now_text();
+        campaigns::OutboxRowReader outbox_rows(db);
+        campaigns::StatsDeltas deltas;
         for (const auto& u : *updates) {
           if (!u.message) {
+            if (auto row = outbox_rows.read(u.id); row && row->state == "planned") {
+              auto& counters = deltas.at(row->key);
+              ++counters.failed;
+              ++counters.failures[campaigns::summary_reason(row->last_error +
+                                                     "; no fallback channel usable")];
+            }
             failed.reset();
             failed.bind(1, static_cast<std::int64_t>(u.id));
             failed.bind(2, now);
@@ -331,6 +351,7 @@ void Enqueuer::render_fallbacks(const Campaign& c) {
           ok.bind(9, now);
           ok.exec();
         }
+        deltas.apply(db);
       },
       [committed](bool ok, const std::string&) { committed->set_value(ok); }});
   if (!done.get()) throw std::runtime_error("storing fallback messages failed");

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::register_campaign_commands(app, ctx);
   cli::register_route_commands(app, ctx);
   cli::register_inbox_commands(app, ctx);
+  cli::register_report_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
