@@ -54,5 +54,6 @@ void register_contact_commands(CLI::App& app, Context& ctx);   // contacts, audi
 void register_template_commands(CLI::App& app, Context& ctx);  // sms, template, templates
 void register_campaign_commands(CLI::App& app, Context& ctx);  // campaign
 void register_route_commands(CLI::App& app, Context& ctx);     // routes
+void register_token_commands(CLI::App& app, Context& ctx);     // token
 
 }  // namespace loa::engine::cli
