@@ -56,5 +56,6 @@ void register_campaign_commands(CLI::App& app, Context& ctx);  // campaign
 void register_route_commands(CLI::App& app, Context& ctx);     // routes
 void register_inbox_commands(CLI::App& app, Context& ctx);     // inbox
 void register_report_commands(CLI::App& app, Context& ctx);    // report
+void register_token_commands(CLI::App& app, Context& ctx);     // token
 
 }  // namespace loa::engine::cli
