@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <ctime>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cstdlib>
@@ -34,7 +35,10 @@
 #include "adapters/simulator.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/rate_limiter.hpp"
 #include "engine/receipt_relay.hpp"
+#include "tests/bench/bench_support.hpp"
+#include "tests/bench/queue_support.hpp"
 #include "tests/support/loa_process.hpp"
 #include "tests/support/redis_fixture.hpp"
 #include "tests/support/test_dirs.hpp"
@@ -45,68 +49,20 @@ namespace asio = boost::asio;
 using namespace loa;
 using namespace std::chrono_literals;
 
-long env_or(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atol(v) : fallback;
-}
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double info_field(const test::PrivateRedis& redis, const std::string& section,
-                  const std::string& field) {
-  const std::string info = redis.command("INFO " + section);
-  const auto at = info.find(field + ":");
-  if (at == std::string::npos) return 0;
-  return std::atof(info.c_str() + at + field.size() + 1);
-}
-
-engine::QueuedMessage message(long long id) {
-  engine::QueuedMessage m;
-  m.id = id;
-  m.campaign_id = 1 + id % 2;  // two campaigns share the route
-  m.household_id = id;
-  m.channel = "sms";
-  m.phone = "+849" + std::to_string(10000000 + id % 89999999);
-  m.expires_at = 4102444800;
-  m.quiet_hours = "";
-  m.body =
-      "Ho tro BHYT 2026: ho ngheo, can ngheo duoc ho tro 100% muc dong. Lien he can bo xa "
-      "hoac goi 0262 3852 xxx.";
-  return m;
-}
-
-void enqueue(test::IoThreads& io, engine::RouteQueue& queue, long long first, long long n,
-             int cost_pattern = 0) {
-  constexpr long long kChunk = 5000;
-  for (long long at = 0; at < n; at += kChunk) {
-    std::vector<engine::QueuedMessage> ms;
-    for (long long i = at; i < std::min(n, at + kChunk); ++i) {
-      ms.push_back(message(first + i));
-      if (cost_pattern) ms.back().units = 1 + static_cast<int>(i % 2);
-    }
-    auto [ec, count] = asio::co_spawn(io.io(), queue.enqueue(std::move(ms)), asio::use_future).get();
-    if (ec) std::abort();
-  }
-}
+using bench::cpu_seconds;
+using bench::enqueue;
+using bench::env_or;
+using bench::info_field;
 
 void BM_DispatchCeiling(benchmark::State& state) {
   const long long n = env_or("LOA_BENCH_MESSAGES", 1000000);
   for (auto _ : state) {
     state.PauseTiming();
-    test::PrivateRedis redis(/*appendonly=*/true);
-    test::IoThreads io(2);
-    engine::RedisClientOptions o;
-    o.endpoint = redis.unix_endpoint();
-    o.max_pending = 1000000;
-    auto client = engine::RedisClient::create(io.io(), o);
-    client->start();
-    engine::RouteQueue queue(client, "bench");
-    if (asio::co_spawn(io.io(), queue.set_rate(0, 1), asio::use_future).get()) std::abort();
+    bench::BenchRoute route;
+    auto& redis = route.redis;
+    auto& io = route.io;
+    auto& client = route.client;
+    auto& queue = *route.queue;
     const auto enqueue_start = std::chrono::steady_clock::now();
     enqueue(io, queue, 1, n);
     const double enqueue_s =
@@ -157,37 +113,148 @@ void BM_DispatchCeiling(benchmark::State& state) {
 }
 BENCHMARK(BM_DispatchCeiling)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
+// redis-benchmark's requests/s for one command, pipelined (-P 16, 4 clients) on the unix
+// socket; 0 when it fails. `randoms`: the -r keyspace for __rand_int__ (12-digit ids).
+double redis_benchmark_rps(const test::PrivateRedis& redis, long long requests,
+                           const std::vector<std::string>& command, long long randoms = 0) {
+  test::TempDir dir;
+  std::vector<std::string> argv{"redis-benchmark", "-s", redis.unix_endpoint().path,
+                                "-n", std::to_string(requests), "-c", "4", "-P", "16", "--csv"};
+  if (randoms > 0) argv.insert(argv.end(), {"-r", std::to_string(randoms)});
+  argv.insert(argv.end(), command.begin(), command.end());
+  if (bench::wait_exit(bench::spawn(argv, dir / "out"), std::chrono::minutes(10)) != 0) return 0;
+  // --csv: a header line, then "<command>","<rps>",...; the command may be long.
+  const std::string out = bench::read_text(dir / "out");
+  const auto line = out.rfind("\n\"", out.size() >= 2 ? out.size() - 2 : 0);
+  if (line == std::string::npos) return 0;
+  const auto rps = out.find("\",\"", line);
+  return rps == std::string::npos ? 0 : std::atof(out.c_str() + rps + 3);
+}
+
+// The limit for BM_DispatchCeiling: what Redis itself does per second with the same command
+// mix when a minimal client (redis-benchmark, pipelined) drives it, on the same kind of
+// private Redis (AOF on). Three phases over LOA_BENCH_MESSAGES messages in batches of 512 (the
+// ceiling's batch):
+//  1. pop: EVALSHA of the real engine/lua/route_pop.lua over the real queue (two campaign
+//     lanes, filled by RouteQueue::enqueue as in the ceiling), until every message is leased;
+//  2. settle: EVALSHA of the real engine/lua/route_complete.lua with 512 'sent' ops and the
+//     512 'sent' events the dispatcher would publish. redis-benchmark can only vary ids
+//     randomly (__rand_int__, 12 digits), so the payloads and leases are re-created under such
+//     ids first (not timed); about 63% of the random ids hit one, the rest cost a miss;
+//  3. receipts: XADD of 512 delivered events in one entry, as the receipt relay publishes.
+// limit_messages_per_second = messages / (time of the three phases). redis_cpu_us_per_message
+// is Redis's own CPU over the three phases (INFO), to set against the ceiling's.
+void BM_RedisLimit(benchmark::State& state) {
+  const long long n = env_or("LOA_BENCH_MESSAGES", 1000000);
+  constexpr long long kBatch = 512;
+  const long long calls = (n + kBatch - 1) / kBatch;
+  auto script = [](const char* name) {
+    return bench::read_text(test::source_dir() / "engine/lua" / name);
+  };
+  for (auto _ : state) {
+    state.PauseTiming();
+    bench::BenchRoute route;
+    auto& redis = route.redis;
+    enqueue(route.io, *route.queue, 1, n);
+    route.client->close();
+    const std::string pop_sha = redis.command({"SCRIPT", "LOAD", script("route_pop.lua")});
+    const std::string settle_sha = redis.command({"SCRIPT", "LOAD", script("route_complete.lua")});
+    auto key = [](const std::string& k) { return "loa:{bench}:" + k; };
+    const double cpu0 = bench::redis_cpu_seconds(redis);
+    state.ResumeTiming();
+
+    // 1. pop
+    std::vector<std::string> pop{"EVALSHA", pop_sha, "13", key("pri"), key("lanes"),
+                                 key("asleep"), key("msg"), key("lease"), key("delayed"),
+                                 key("sent"), engine::RateLimiter::key("bench"), key("results"),
+                                 key("cancelled"), key("paused"), key("lane:1"), key("lane:2"),
+                                 std::to_string(kBatch), "30000",
+                                 std::to_string(std::time(nullptr)), "0", "1", "2"};
+    const double pop_rps = redis_benchmark_rps(redis, calls, pop);
+
+    state.PauseTiming();
+    const long long leased = std::stoll(redis.command("ZCARD " + key("lease")));
+    const double cpu_pop = bench::redis_cpu_seconds(redis);
+    // Payloads and leases under redis-benchmark's random ids (000000000000 ..), as popped.
+    const std::string payload = redis.command({"HGET", key("msg"), "1"});  // a real one
+    redis.command({"DEL", key("msg"), key("lease")});
+    const std::string fill =
+        "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do local id = string.format('%012d', i) "
+        "redis.call('HSET', KEYS[1], id, ARGV[3]) redis.call('ZADD', KEYS[2], ARGV[4], id) end";
+    for (long long at = 0; at < n; at += 50000)
+      redis.command({"EVAL", fill, "2", key("msg"), key("lease"), std::to_string(at),
+                     std::to_string(std::min(n, at + 50000) - 1), payload, "9999999999999999"});
+    auto events = [&](campaigns::OutboxEvent::Kind kind) {
+      std::vector<campaigns::OutboxEvent> es;
+      const long long now_ms = static_cast<long long>(std::time(nullptr)) * 1000;
+      for (long long i = 0; i < kBatch; ++i) {
+        campaigns::OutboxEvent e;
+        e.kind = kind;
+        e.message_id = 1000000 + i;
+        e.attempts = 1;
+        e.provider_id = "sim-" + std::to_string(1000000 + i);
+        e.at_ms = now_ms;
+        es.push_back(std::move(e));
+      }
+      return campaigns::encode_events(es);
+    };
+    std::vector<std::string> settle{"EVALSHA", settle_sha, "8", key("msg"), key("lease"),
+                                    key("delayed"), key("sent"), key("results"), key("lanes"),
+                                    key("asleep"), key("pri"),
+                                    events(campaigns::OutboxEvent::Kind::kSent), "86400"};
+    for (long long i = 0; i < kBatch; ++i)
+      settle.insert(settle.end(), {"sent", "__rand_int__", "", ""});
+    const double cpu_fill = bench::redis_cpu_seconds(redis);
+    state.ResumeTiming();
+
+    // 2. settle
+    const double settle_rps = redis_benchmark_rps(redis, calls, settle, n);
+    // 3. receipts
+    const double xadd_rps = redis_benchmark_rps(
+        redis, calls, {"XADD", key("results"), "*", "e",
+                       events(campaigns::OutboxEvent::Kind::kDelivered)});
+
+    state.PauseTiming();
+    const double cpu_end = bench::redis_cpu_seconds(redis);
+    if (pop_rps <= 0 || settle_rps <= 0 || xadd_rps <= 0) {
+      state.SkipWithError("redis-benchmark failed (is redis-tools installed?)");
+      return;
+    }
+    if (leased != n) {
+      state.SkipWithError(("the pop phase leased " + std::to_string(leased) + " of " +
+                           std::to_string(n))
+                              .c_str());
+      return;
+    }
+    const double seconds = calls / pop_rps + calls / settle_rps + calls / xadd_rps;
+    state.counters["limit_messages_per_second"] = static_cast<double>(n) / seconds;
+    state.counters["pop_messages_per_second"] = pop_rps * kBatch;
+    state.counters["settle_messages_per_second"] = settle_rps * kBatch;
+    state.counters["receipt_xadd_messages_per_second"] = xadd_rps * kBatch;
+    state.counters["redis_cpu_us_per_message"] =
+        ((cpu_pop - cpu0) + (cpu_end - cpu_fill)) * 1e6 / static_cast<double>(n);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_RedisLimit)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
 void BM_DispatchEndToEnd(benchmark::State& state) {
   const long long n = env_or("LOA_BENCH_MESSAGES", 1000000);
   for (auto _ : state) {
     state.PauseTiming();
     test::TempDir dir;
-    const std::string data = (dir / "data").string();
-    const std::string cli = "LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + data + " " +
-                            test::loa_binary().string() + " ";
-    const std::string list = "/tmp/loa-bench-households-" + std::to_string(n) + ".csv";
-    if (!std::filesystem::exists(list) &&
-        std::system(("python3 " + (test::fixtures_dir() / "gen_households.py").string() +
-                     " --clean --rows " + std::to_string(n) + " > " + list)
-                        .c_str()) != 0)
-      std::abort();
-    std::ofstream(dir / "c.toml")
-        << "[campaign]\nname = \"bench\"\ntemplate = \"ho_tro_bhyt\"\naudience = '*'\n"
-           "channels = [\"zalo_zns\", \"sms\"]\nstart_at = \"2026-01-01\"\n"
-           "end_at = \"2099-01-01\"\nquiet_hours = \"00:00-00:00\"\n";
-    const std::string templates = (test::source_dir() / "ops/examples/templates.toml").string();
-    for (const std::string& args :
-         {"templates load " + templates, "contacts import " + list,
-          "campaign create " + (dir / "c.toml").string(), std::string("campaign launch bench")})
-      if (std::system((cli + args + " > /dev/null").c_str()) != 0) {
-        state.SkipWithError(("set-up failed: loa " + args).c_str());
-        return;
-      }
-    long long planned = 0;
-    {
-      SQLite::Database db(data + "/loa.db", SQLite::OPEN_READONLY);
-      planned = db.execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'planned'").getInt64();
+    const auto campaign = bench::plan_campaign(
+        dir, n,
+        "[campaign]\nname = \"bench\"\ntemplate = \"ho_tro_bhyt\"\naudience = '*'\n"
+        "channels = [\"zalo_zns\", \"sms\"]\nstart_at = \"2026-01-01\"\n"
+        "end_at = \"2099-01-01\"\nquiet_hours = \"00:00-00:00\"\n",
+        test::source_dir() / "ops/examples/templates.toml");
+    if (!campaign.error.empty()) {
+      state.SkipWithError(campaign.error.c_str());
+      return;
     }
+    const std::string data = campaign.data_dir;
+    const long long planned = campaign.planned;
     test::PrivateRedis redis(/*appendonly=*/true);
     const double redis_cpu0 = info_field(redis, "cpu", "used_cpu_user") +
                               info_field(redis, "cpu", "used_cpu_sys");

@@ -123,6 +123,42 @@ std::vector<std::string> KannelPeer::received() const {
   return out;
 }
 
+std::size_t KannelPeer::received_count() const {
+  // Reads on from where the last call stopped (complete lines only): the log grows by a line
+  // per MT, and benchmarks poll it while 100,000 arrive.
+  std::ifstream log(dir_ / "fakesmsc-mt.log", std::ios::binary);
+  log.seekg(static_cast<std::streamoff>(count_offset_));
+  for (std::string line; std::getline(log, line);) {
+    if (log.eof()) break;  // a partial last line: count it next time
+    count_offset_ += line.size() + 1;
+    count_ += line.find("Got message ") != std::string::npos;
+  }
+  return count_;
+}
+
+std::vector<double> KannelPeer::cpu_seconds() const {
+  std::vector<double> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (const pid_t pid : pids_) {
+    // Field 2 (comm) is in parentheses; utime and stime are fields 14 and 15.
+    const std::string stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    double seconds = 0;
+    if (close != std::string::npos) {
+      std::istringstream fields(stat.substr(close + 2));
+      std::string field;
+      unsigned long long utime = 0, stime = 0;
+      for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+      }
+      seconds = static_cast<double>(utime + stime) / tick;
+    }
+    out.push_back(seconds);
+  }
+  return out;
+}
+
 void KannelPeer::send_mo(const std::string& sender, const std::string& receiver,
                          const std::string& text) {
   const std::string log = (dir_ / "fakesmsc-mo.log").string();
@@ -147,20 +183,7 @@ std::string KannelPeer::logs() const {
 }
 
 pid_t KannelPeer::spawn(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+  return spawn_process(argv, log, /*append=*/true);
 }
 
 void KannelPeer::stop(pid_t pid) {

@@ -3,6 +3,8 @@
 // follows reference/kannel-facts.md: one fake link for MTs, which a long-running fakesmsc
 // receives, and a second one (allowed-smsc-id) that one-shot fakesmsc runs use to inject MOs.
 // Every process is stopped on destruction, by PID.
+//
+// Thread-safety: one thread at a time.
 #pragma once
 
 #include <sys/types.h>
@@ -29,8 +31,15 @@ class KannelPeer {
   KannelPeer& operator=(const KannelPeer&) = delete;
 
   std::string sendsms_url() const;
+  // bearerbox's port for boxes (smsbox, mtbatch).
+  int smsbox_port() const { return base_ + 1; }
   // The MT lines fakesmsc received ("8088 84901234567 ucs-2 ..."), in order.
   std::vector<std::string> received() const;
+  // How many MTs fakesmsc has received (counts its log lines without keeping them).
+  std::size_t received_count() const;
+  // CPU seconds (user + system) used so far by bearerbox, smsbox and the MT fakesmsc, from
+  // /proc/<pid>/stat, in that order.
+  std::vector<double> cpu_seconds() const;
   // Sends one MO from `sender` to `receiver` through the MO link (fakesmsc `text` type: the
   // UTF-8 bytes pass unchanged), and returns once fakesmsc has sent it.
   void send_mo(const std::string& sender, const std::string& receiver, const std::string& text);
@@ -43,6 +52,7 @@ class KannelPeer {
   TempDir dir_;
   int base_ = 0;
   std::vector<pid_t> pids_;  // bearerbox, smsbox, the MT fakesmsc
+  mutable std::size_t count_offset_ = 0, count_ = 0;  // received_count() so far
 };
 
 }  // namespace loa::test

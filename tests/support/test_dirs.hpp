@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace loa::test {
 
@@ -35,6 +36,11 @@ struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
+// Starts `argv` (argv[0] looked up in PATH) with stdout and stderr into `log` (appended to, or
+// truncated first); returns its pid, for the caller to wait for.
+int spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                  bool append = false);
+
 // Runs a shell command line (with a timeout in seconds) and captures its output.
 CommandResult run_command(const std::string& command_line, int timeout_seconds = 60);
 
