@@ -133,7 +133,7 @@ json::object contacts_page(Request& req, const std::string& expression,
   if (!expression.empty()) filter = filter_from(parameter, expression);
   std::string sql =
       std::string("SELECT ") + kContactColumns + " FROM households h WHERE h.id > ?";
-  if (!filter.where.empty()) sql += " AND " + filter.where;
+  if (!filter.where.empty()) sql += " AND " + filter.where;  // sql-trusted: compiled filter
   const auto q = search ? req.query("q") : std::nullopt;
   std::string phone;
   if (q) {
@@ -227,6 +227,7 @@ void add_contact_endpoints(Router& router, const Services& services) {
                 SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
                 std::string detail;
                 for (const auto& ch : channels) {
+                  // sql-trusted: `ch` is checked above to be "sms" or "zalo"
                   SQLite::Statement st(db, "UPDATE households SET opt_out_" + ch +
                                                " = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
                                                "'now') WHERE id = ?");

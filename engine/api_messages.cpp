@@ -195,6 +195,7 @@ void add_message_endpoints(Router& router, const Services& /*services*/) {
                   return i;
                 };
                 SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+                // sql-trusted: `where` holds ? placeholders only, bound by bind_where
                 SQLite::Statement counts(
                     db, "SELECT coalesce(sum(sent_at IS NOT NULL), 0), coalesce(sum(sent_at IS "
                         "NULL AND expires_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), 0)" +
@@ -203,6 +204,7 @@ void add_message_endpoints(Router& router, const Services& /*services*/) {
                 counts.executeStep();
                 const auto skipped_sent = counts.getColumn(0).getInt64();
                 const auto skipped_expired = counts.getColumn(1).getInt64();
+                // sql-trusted: as above
                 SQLite::Statement update(
                     db, "UPDATE outbox SET state = 'planned', attempts = 0, last_error = '', "
                         "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id IN (SELECT "

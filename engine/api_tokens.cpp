@@ -118,7 +118,7 @@ int revoke_token(SQLite::Database& db, const std::string& id_or_name, const std:
                        id_or_name.find_first_not_of("0123456789") == std::string::npos;
   SQLite::Statement st(db, std::string("UPDATE api_tokens SET revoked_at = "
                                        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE ") +
-                               (numeric ? "id = ?" : "name = ?") + " AND revoked_at IS NULL");
+                               (numeric ? "id = ?" : "name = ?") + " AND revoked_at IS NULL");  // sql-trusted: literals
   if (numeric)
     st.bind(1, static_cast<std::int64_t>(std::stoll(id_or_name)));
   else

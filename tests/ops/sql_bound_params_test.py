@@ -7,7 +7,7 @@ that is not another literal. Values must go through `?` placeholders and Stateme
 
 A few statements are built from trusted, non-user text: schema names read from sqlite_master,
 PRAGMA constants, or the audience filter compiler, which emits only whitelisted column names and
-`?` placeholders. Such a line (or the statement's first line) carries a `// sql-trusted: <why>`
+`?` placeholders. Such a line (or one of the four before it) carries a `// sql-trusted: <why>`
 comment, and this check lists them so a reviewer sees every exception.
 
 Exit 0 when clean; 1 with file:line for each finding.
@@ -52,7 +52,7 @@ for module in MODULES:
             texts = " ".join(LITERAL.findall((lines[i - 1] if i else "") + "\n" + code))
             if not SQL.search(texts) or ".bind(" in code or not joins_runtime_value(code):
                 continue
-            marked = any(MARK in lines[j] for j in range(max(0, i - 2), i + 1))
+            marked = any(MARK in lines[j] for j in range(max(0, i - 4), i + 1))  # the statement's lines
             where = f"{path.relative_to(ROOT)}:{i + 1}: {line.strip()}"
             (trusted if marked else findings).append(where)
 
