@@ -3,12 +3,12 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <algorithm>
 #include <thread>
 #include <variant>
 
@@ -26,6 +26,53 @@ void bind_params(SQLite::Statement& st, const SqlFilter& filter, int& index) {
       st.bind(index++, std::get<std::string>(v));
     }
   }
+}
+
+// Appends `text` as a JSON string, escaped exactly as boost::json::serialize escapes it (UTF-8
+// passes through; quote, backslash and control characters are escaped), without building a
+// json::object per message.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (b < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[b >> 4]);
+          out.push_back(kHex[b & 0xF]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+// {"template_id":"…","template_data":{"name":"value",…}}: the ZNS body (vietnam-channels.md
+// §1.1), parameters in the template's order.
+std::string zns_body(const templates::RenderedMessage& m) {
+  std::string out;
+  out.reserve(64 + m.zns_template_id.size() + m.zns_data.size() * 48);
+  out += "{\"template_id\":";
+  append_json_string(out, m.zns_template_id);
+  out += ",\"template_data\":{";
+  for (std::size_t i = 0; i < m.zns_data.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_json_string(out, m.zns_data[i].first);
+    out.push_back(':');
+    append_json_string(out, m.zns_data[i].second);
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace
@@ -85,6 +132,7 @@ PlanPage Planner::next_page(std::int64_t cursor) {
   st.bind(index, static_cast<int64_t>(settings_.page_rows));
   templates::HouseholdVariables vars;
   page_keys_.clear();
+  std::vector<const std::string*> usable;  // the household's usable channels, in order
   while (st.executeStep()) {
     ++page.households;
     const std::int64_t id = st.getColumn(0).getInt64();
@@ -95,17 +143,17 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     const bool sms_ok = st.getColumn(13).getInt() != 0 && st.getColumn(15).getInt() == 0;
     const bool zalo_ok = st.getColumn(14).getInt() != 0 && st.getColumn(16).getInt() == 0;
 
-    std::vector<std::string> usable;
+    usable.clear();  // reused: no allocation per household
     for (const auto& ch : campaign_.channels) {
-      if (ch == "sms" && !phone.empty() && sms_ok) usable.push_back(ch);
-      if (ch == "zalo_zns" && !phone.empty() && has_zalo && zalo_ok) usable.push_back(ch);
-      if (ch == "zalo_oa" && !zalo_id.empty() && zalo_ok) usable.push_back(ch);
+      if (ch == "sms" && !phone.empty() && sms_ok) usable.push_back(&ch);
+      if (ch == "zalo_zns" && !phone.empty() && has_zalo && zalo_ok) usable.push_back(&ch);
+      if (ch == "zalo_oa" && !zalo_id.empty() && zalo_ok) usable.push_back(&ch);
     }
     if (usable.empty()) {
       ++page.no_channel;
       continue;
     }
-    if (settings_.dedupe_phones && usable.front() != "zalo_oa" &&
+    if (settings_.dedupe_phones && *usable.front() != "zalo_oa" &&
         !phones_seen_.insert(std::hash<std::string>{}(phone)).second) {
       ++page.duplicate_phones;
       continue;
@@ -124,7 +172,7 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     vars.district = st.getColumn(10).isNull() ? "" : st.getColumn(10).getString();
     vars.has_zalo = has_zalo;
 
-    const auto channel = templates::parse_channel(usable.front()).value_or(templates::Channel::kSms);
+    const auto channel = templates::parse_channel(*usable.front()).value_or(templates::Channel::kSms);
     auto context = templates::make_context(vars, campaign_context_);
     if (!context) {
       ++page.unrenderable;
@@ -147,9 +195,11 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     pm.household_id = id;
     pm.phone_e164 = phone;
     pm.zalo_user_id = zalo_id;
-    pm.channel = usable.front();
-    for (std::size_t i = 1; i < usable.size(); ++i)
-      pm.fallback += (i > 1 ? "," : "") + usable[i];
+    pm.channel = *usable.front();
+    for (std::size_t i = 1; i < usable.size(); ++i) {
+      if (i > 1) pm.fallback += ',';
+      pm.fallback += *usable[i];
+    }
     pm.route = m.route;
     if (channel == templates::Channel::kSms && !settings_.carrier_routes.empty() &&
         !st.getColumn(17).isNull()) {
@@ -158,10 +208,7 @@ PlanPage Planner::next_page(std::int64_t cursor) {
     }
     pm.language = m.language.language;
     if (channel == templates::Channel::kZaloZns) {
-      boost::json::object data;
-      for (const auto& [k, v] : m.zns_data) data[k] = v;
-      pm.body = boost::json::serialize(
-          boost::json::object{{"template_id", m.zns_template_id}, {"template_data", data}});
+      pm.body = zns_body(m);
     } else {
       pm.body = m.text;
     }
@@ -285,8 +332,10 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
                           const std::function<bool()>& keep_going) {
   // Two stages on two cores: this thread reads and renders pages through its own read-only
   // connection (a WAL snapshot), a writer thread stores them on `db`, one transaction a page.
-  // At most two pages wait between them, so memory stays flat.
+  // At most two pages wait between them, so memory stays flat. The pages waiting when the
+  // writer is ready go into one transaction (settings.commit_rows).
   SQLite::Database reader(db.getFilename(), SQLite::OPEN_READONLY, 5000);
+  const std::size_t planner_commit_rows = settings.commit_rows;
   Planner planner(reader, campaign, campaign_audience(db, campaign), std::move(settings));
 
   std::mutex mutex;
@@ -299,17 +348,32 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
 
   std::thread writer([&] {
     try {
+      std::optional<SQLite::Transaction> tx;  // open while pages keep arriving
+      std::size_t tx_rows = 0;
+      const std::size_t commit_rows = std::max<std::size_t>(planner_commit_rows, 1);
+      const auto commit = [&] {
+        tx->commit();
+        tx.reset();
+        tx_rows = 0;
+        if (progress) progress(result);
+      };
       for (;;) {
         PlanPage page;
         {
           std::unique_lock lock(mutex);
+          if (tx && (queue.empty() || tx_rows >= commit_rows)) {
+            // Never wait for the renderer with the write lock held.
+            lock.unlock();
+            commit();
+            lock.lock();
+          }
           cv.wait(lock, [&] { return !queue.empty() || produced_all; });
           if (queue.empty()) return;
           page = std::move(queue.front());
           queue.pop_front();
         }
         cv.notify_all();
-        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (!tx) tx.emplace(db, SQLite::TransactionBehavior::IMMEDIATE);
         const auto current = find_campaign(db, campaign.id);
         const bool stopping = keep_going && !keep_going();
         if (stopping || !current ||
@@ -322,22 +386,24 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
           st.bind(1, later ? "pending" : "cancelled");
           st.bind(2, round.id);
           st.exec();
-          tx.commit();
+          commit();
           std::lock_guard lock(mutex);
           stop = true;
           cv.notify_all();
           return;
         }
         const PageWriteResult w = write_page(db, campaign, round, page, now());
-        if (page.end) finish_round(db, round.id);
-        tx.commit();
+        tx_rows += page.messages.size();
         round.cursor = page.last_household_id;
         result.planned += w.inserted;
         result.duplicates += w.duplicates;
         result.no_channel += page.no_channel;
         result.unrenderable += page.unrenderable;
-        if (progress) progress(result);
-        if (page.end) result.finished = true;
+        if (page.end) {
+          finish_round(db, round.id);
+          commit();
+          result.finished = true;
+        }
       }
     } catch (...) {
       std::lock_guard lock(mutex);

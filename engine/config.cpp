@@ -192,7 +192,11 @@ const std::vector<KeySpec>& key_specs() {
     s("replies.help_template", &Config::replies, &RepliesConfig::help_template,
       "Template of the auto-reply to HOI / HELP");
     n("planner.page_rows", &Config::planner, &PlannerConfig::page_rows, 1, 100000,
-      "Households the planner expands per transaction (the crash-resume granularity)");
+      "Households the planner reads and renders per page (its memory, and how soon a pause "
+      "is seen)");
+    n("planner.commit_rows", &Config::planner, &PlannerConfig::commit_rows, 1, 1000000,
+      "Outbox rows the planner commits per transaction at most: pages waiting for the store "
+      "are written together, so the outbox's indexes are written back less often");
     n("planner.stale_after_seconds", &Config::planner, &PlannerConfig::stale_after_seconds, 1,
       86400, "A round whose planner stopped beating this long is resumed by another");
     // Rates: what the gateway account allows, in its cost unit (anchors.md: 10-1,000/s).

@@ -63,6 +63,7 @@ campaigns::PlannerSettings planner_settings(const Config& config, SQLite::Databa
   s.routes = routes_from(config);
   s.carrier_routes = carrier_routes(config);
   s.page_rows = static_cast<std::size_t>(config.planner.page_rows);
+  s.commit_rows = static_cast<std::size_t>(config.planner.commit_rows);
   return s;
 }
 
