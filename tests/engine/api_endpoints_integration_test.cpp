@@ -367,6 +367,59 @@ TEST_F(ApiEndpoints, RoutesShowQueuesBreakersAndTakeARate) {
   EXPECT_EQ(redis_->command("HGET loa:{sms}:limit rate"), "7");
 }
 
+// The value of one series in a scrape, or -1 when it is absent.
+double series(const std::string& scrape, const std::string& name_and_labels) {
+  std::istringstream in(scrape);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name_and_labels + " ", 0) == 0) return std::stod(line.substr(name_and_labels.size() + 1));
+  return -1;
+}
+
+// /metrics from the running daemon: the series exist without a token, and they move.
+TEST_F(ApiEndpoints, MetricsMoveWithTheTraffic) {
+  import_sample();
+  auto before = http_request(daemon_->http_port(), "GET", "/metrics");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_NE(before.header("Content-Type").find("text/plain"), std::string::npos);
+  EXPECT_GE(series(before.body, R"(loa_queue_depth{route="sms",queue="waiting"})"), 0);
+  EXPECT_GE(series(before.body, "loa_store_writer_queue"), 0);
+  const double failed_before =
+      std::max(0.0, series(before.body, R"(loa_send_failures_total{route="sms",class="permanent"})"));
+  const double committed_before = series(before.body, "loa_store_writer_committed_total");
+  ASSERT_GE(committed_before, 0);
+
+  // Zalo first (the simulator delivers most, a second later), SMS always fails for good.
+  json::value body = campaign_body("api-metrics");
+  body.as_object()["channels"] = json::array{"zalo_zns", "sms"};
+  ASSERT_EQ(call("POST", "/api/v1/campaigns", *op_, json::serialize(body)).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/campaigns/api-metrics/launch", *op_).status, 200);
+  wait_funnel("api-metrics", [](const json::value& f) {
+    return f.at("planned").as_int64() + f.at("queued").as_int64() + f.at("sent").as_int64() == 0 &&
+           f.at("total").as_int64() > 0;
+  });
+  EXPECT_EQ(http_request(daemon_->http_port(), "GET", "/webhooks/sms/receipt").status, 404);
+  std::string after;
+  for (int i = 0; i < 100; ++i) {
+    after = http_request(daemon_->http_port(), "GET", "/metrics").body;
+    if (series(after, R"(loa_delivery_latency_seconds_count{route="zalo_zns"})") > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(series(after, R"(loa_delivery_latency_seconds_count{route="zalo_zns"})"), 0) << after;
+  EXPECT_GT(series(after, R"(loa_delivery_latency_seconds_bucket{route="zalo_zns",le="+Inf"})"), 0);
+  EXPECT_GT(series(after, R"(loa_sends_total{route="zalo_zns",outcome="sent"})"), 0) << after;
+  EXPECT_GT(series(after, R"(loa_send_duration_seconds_count{route="zalo_zns"})"), 0);
+  EXPECT_GT(series(after, "loa_store_writer_committed_total"), committed_before);
+  EXPECT_GE(series(after, R"(loa_api_requests_total{status="200"})"), 2);
+  EXPECT_EQ(series(after, R"(loa_webhook_requests_total{route="sms",kind="receipt",status="404"})"), 1);
+  // Households without Zalo went by SMS, which the simulator refuses for good.
+  const auto funnel = json_of(call("GET", "/api/v1/campaigns/api-metrics", *viewer_)).at("funnel");
+  if (funnel.at("failed").as_int64() > 0) {
+    EXPECT_GT(series(after, R"(loa_send_failures_total{route="sms",class="permanent"})"),
+              failed_before);
+  }
+}
+
 // The OpenAPI document stays true: every documented operation answers (with a role high
 // enough, no route is missing: never "no such path" nor 405), and each names its role.
 TEST_F(ApiEndpoints, EveryDocumentedOperationAnswers) {
