@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <SQLiteCpp/Statement.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -24,6 +26,8 @@
 #include "engine/enqueuer.hpp"
 #include "engine/gateways.hpp"
 #include "engine/http_server.hpp"
+#include "engine/metrics.hpp"
+#include "engine/route_queue.hpp"
 #include "engine/receipt_relay.hpp"
 #include "engine/result_consumer.hpp"
 #include "engine/redis_client.hpp"
@@ -124,6 +128,83 @@ StoreWrite audit(std::string action, std::string subject, std::string detail) {
 }
 
 }  // namespace
+
+// /metrics (engine/metrics.hpp): the registry's counters and histograms, and gauges read now:
+// queue depths from Redis, this process's dispatchers and store writer. No token needed.
+void Daemon::add_metrics(Parts& p, bool uses_store) {
+  namespace m = metrics;
+  p.http->observe([](const std::string& path, unsigned status) {
+    auto& reg = m::Registry::global();
+    if (path.starts_with("/webhooks/")) {  // /webhooks/<route>/<kind>
+      const auto a = path.find('/', 10);
+      const std::string route = path.substr(10, a == std::string::npos ? a : a - 10);
+      const std::string kind = a == std::string::npos ? "" : path.substr(a + 1);
+      reg.counter("loa_webhook_requests_total", "Gateway callbacks received, by answer",
+                  {{"route", route}, {"kind", kind}, {"status", std::to_string(status)}})
+          .add();
+    } else if (path.starts_with("/api/")) {
+      reg.counter("loa_api_requests_total", "REST API requests, by answer",
+                  {{"status", std::to_string(status)}})
+          .add();
+    }
+  });
+  Parts* parts = &p;
+  p.http->route(http::verb::get, "/metrics", [parts, uses_store](const HttpRequest&,
+                                                                  HttpRespond respond) {
+    asio::co_spawn(
+        parts->io,
+        [parts, uses_store, respond]() -> asio::awaitable<void> {
+          std::vector<m::GaugeSample> depth, pending, sends, store;
+          const char* kDepthHelp = "Messages held in a route's queues (waiting counts all)";
+          for (const char* route : kRouteNames) {
+            if (!parts->redis->connected()) break;
+            RouteQueue queue(parts->redis, route);
+            auto op = queue.depth();
+            auto [ec, d] = co_await std::move(op);
+            if (ec) continue;
+            for (auto [name, v] : {std::pair<const char*, long long>{"waiting", d.waiting},
+                                   {"priority", d.priority},
+                                   {"delayed", d.delayed},
+                                   {"leased", d.leased}})
+              depth.push_back({"loa_queue_depth", kDepthHelp, {{"route", route}, {"queue", name}},
+                               static_cast<double>(v)});
+            pending.push_back({"loa_results_pending",
+                               "Results stream entries the store has not applied yet",
+                               {{"route", route}},
+                               static_cast<double>(d.results)});
+          }
+          for (const auto& d : parts->dispatchers) {
+            const auto st = d->stats();
+            for (auto [outcome, v] : {std::pair<const char*, long long>{"sent", st.sent},
+                                      {"retried", st.retried},
+                                      {"failed", st.failed},
+                                      {"expired", st.expired},
+                                      {"opted_out", st.opted_out},
+                                      {"capped", st.capped}})
+              sends.push_back({"loa_sends_total",
+                               "Messages this process's dispatchers settled, by outcome",
+                               {{"route", d->route()}, {"outcome", outcome}},
+                               static_cast<double>(v),
+                               true});
+          }
+          if (uses_store && parts->writer) {
+            store.push_back({"loa_store_writer_queue",
+                             "Writes waiting for the store writer (its lag)",
+                             {},
+                             static_cast<double>(parts->writer->queued())});
+            store.push_back({"loa_store_writer_committed_total", "Writes the store writer committed",
+                             {}, static_cast<double>(parts->writer->committed()), true});
+          }
+          std::vector<m::GaugeSample> all;
+          for (auto* v : {&depth, &pending, &sends, &store})
+            all.insert(all.end(), v->begin(), v->end());
+          respond(make_response(200, m::Registry::global().expose(all),
+                                "text/plain; version=0.0.4; charset=utf-8"));
+          co_return;
+        },
+        asio::detached);
+  });
+}
 
 Daemon::Daemon(Config config, Role role)
     : config_(std::move(config)), role_(role), parts_(std::make_unique<Parts>()) {}
@@ -295,6 +376,7 @@ void Daemon::start() {
       answer(ready && ok);
     });
   });
+  add_metrics(p, uses_store);
   if (uses_store) {
     api::RouterOptions ao;
     ao.store_path = config_.store_path();

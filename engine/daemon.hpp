@@ -55,6 +55,7 @@ class Daemon {
  private:
   struct Parts;
   void shutdown();
+  static void add_metrics(Parts& parts, bool uses_store);
 
   Config config_;
   Role role_;

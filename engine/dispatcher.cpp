@@ -11,14 +11,47 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
 #include "campaigns/local_time.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/embedded.hpp"
+#include "engine/metrics.hpp"
 
 namespace loa::engine {
+namespace {
+
+// The route's failure counters and send-duration histogram (engine/metrics.hpp), found once.
+struct RouteMetrics {
+  metrics::Counter *retryable, *auth, *throttled, *permanent, *unreachable;
+  metrics::Histogram* send_duration;
+};
+
+const RouteMetrics& route_metrics(const std::string& route) {
+  static std::mutex mutex;
+  static std::map<std::string, RouteMetrics> by_route;
+  std::lock_guard lock(mutex);
+  auto it = by_route.find(route);
+  if (it != by_route.end()) return it->second;
+  auto& reg = metrics::Registry::global();
+  auto failure = [&](const char* cls) {
+    return &reg.counter("loa_send_failures_total",
+                        "Failed gateway sends by the adapter's error class",
+                        {{"route", route}, {"class", cls}});
+  };
+  RouteMetrics m{failure("retryable"), failure("auth"),       failure("throttled"),
+                 failure("permanent"), failure("unreachable"),
+                 &reg.histogram("loa_send_duration_seconds",
+                                "Time one gateway call (a batch of sends) took",
+                                {{"route", route}})};
+  return by_route.emplace(route, m).first->second;
+}
+
+}  // namespace
+
 namespace {
 
 using adapters::SendClass;
@@ -382,8 +415,11 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
     batch.reserve(candidates.size());
     for (const auto& m : candidates)
       batch.push_back({std::to_string(m.id), m.channel, m.phone, m.zalo_user, m.body, m.units});
+    const auto send_started = std::chrono::steady_clock::now();
     auto results = co_await send(std::move(batch));
     const auto steady_now = std::chrono::steady_clock::now();
+    const RouteMetrics& metrics = route_metrics(route());
+    metrics.send_duration->observe(std::chrono::duration<double>(steady_now - send_started).count());
     for (std::size_t i = 0; i < candidates.size(); ++i) {
       auto& m = candidates[i];
       adapters::SendResult r =
@@ -404,12 +440,14 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
           break;
         }
         case SendClass::kThrottled:
+          metrics.throttled->add();
           rest_until_us_ = steady_us() + settings_.throttle_backoff.count() * 1000;
           retry_op(m, settings_.throttle_backoff);
           ++counters_->retried;
           break;
         case SendClass::kRetryable:
         case SendClass::kAuth:
+          (r.outcome == SendClass::kAuth ? metrics.auth : metrics.retryable)->add();
           ++m.attempts;
           if (breaker_.record_failure(steady_now))
             spdlog::warn("dispatcher {}: circuit breaker open after repeated failures ({}); "
@@ -428,6 +466,7 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
         case SendClass::kPermanent:
         case SendClass::kUnreachable:
           // The gateway answered: the route works, the message cannot go.
+          (r.outcome == SendClass::kUnreachable ? metrics.unreachable : metrics.permanent)->add();
           ++m.attempts;
           breaker_.record_success();
           final_op(std::to_string(m.id));

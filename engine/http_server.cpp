@@ -163,11 +163,14 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   HttpRespond make_respond() {
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    return [self = shared_from_this(), answered](HttpResponse res) {
+    std::string_view target = request_.target();
+    std::string path(target.substr(0, target.find('?')));
+    return [self = shared_from_this(), answered, path = std::move(path)](HttpResponse res) {
       if (answered->exchange(true)) {
         spdlog::error("http: a route answered twice; the second answer is dropped");
         return;
       }
+      if (self->server_->observer_) self->server_->observer_(path, res.result_int());
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
         self->write(std::move(res));
       });
@@ -284,6 +287,10 @@ void HttpServer::route_prefix(std::string prefix, HttpRoute handler) {
 
 void HttpServer::upload_route(http::verb method, std::string path, HttpUploadRoute upload) {
   uploads_[{std::move(path), method}] = std::move(upload);
+}
+
+void HttpServer::observe(std::function<void(const std::string&, unsigned)> observer) {
+  observer_ = std::move(observer);
 }
 
 const HttpUploadRoute* HttpServer::upload_for(const HttpRequest& head) const {

@@ -80,6 +80,9 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   void route(boost::beast::http::verb method, std::string path, HttpRoute handler);
   void route_prefix(std::string prefix, HttpRoute handler);
   void upload_route(boost::beast::http::verb method, std::string path, HttpUploadRoute upload);
+  // Called with each routed request's path (no query) and its answer's status, on the thread
+  // that answers (for metrics). Set before start().
+  void observe(std::function<void(const std::string& path, unsigned status)> observer);
   // Binds and listens; throws boost::system::system_error when the address is unusable.
   void start();
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
@@ -103,6 +106,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   boost::asio::steady_timer grace_timer_;
   std::map<std::string, std::map<boost::beast::http::verb, HttpRoute>> routes_;
   std::map<std::string, HttpRoute> prefix_routes_;
+  std::function<void(const std::string&, unsigned)> observer_;
   std::map<std::pair<std::string, boost::beast::http::verb>, HttpUploadRoute> uploads_;
   std::atomic<std::uint16_t> port_{0};
   std::atomic<std::size_t> connections_{0};

@@ -9,11 +9,55 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <condition_variable>
+#include <deque>
+#include <unordered_map>
 #include <mutex>
 
 #include "campaigns/outbox_event.hpp"
+#include "engine/metrics.hpp"
 
 namespace loa::engine {
+namespace {
+
+// Delivery latency (sent -> delivered) for /metrics, from the events this process applies.
+// The sent times wait in a bounded table: beyond kLatencyPending, the oldest are forgotten
+// (their receipts are then not measured), so memory stays flat.
+constexpr std::size_t kLatencyPending = 200000;
+
+void observe_latency(const std::string& stream_key,
+                     const std::vector<campaigns::OutboxEvent>& events) {
+  static std::mutex mutex;
+  static std::unordered_map<long long, long long> sent_ms;  // message id -> when sent
+  static std::deque<long long> order;
+  // "loa:{route}:results" -> route
+  const auto open = stream_key.find('{'), close = stream_key.find('}');
+  const std::string route = open != std::string::npos && close != std::string::npos && close > open
+                                ? stream_key.substr(open + 1, close - open - 1)
+                                : stream_key;
+  std::lock_guard lock(mutex);
+  for (const auto& e : events) {
+    if (e.at_ms <= 0 || e.message_id <= 0) continue;
+    if (e.kind == campaigns::OutboxEvent::Kind::kSent) {
+      if (sent_ms.emplace(e.message_id, e.at_ms).second) order.push_back(e.message_id);
+      while (order.size() > kLatencyPending) {
+        sent_ms.erase(order.front());
+        order.pop_front();
+      }
+    } else if (e.kind == campaigns::OutboxEvent::Kind::kDelivered) {
+      auto it = sent_ms.find(e.message_id);
+      if (it == sent_ms.end()) continue;
+      metrics::Registry::global()
+          .histogram("loa_delivery_latency_seconds",
+                     "Time from the gateway accepting a message to its delivery receipt",
+                     {{"route", route}})
+          .observe(static_cast<double>(std::max(0LL, e.at_ms - it->second)) / 1000.0);
+      sent_ms.erase(it);  // its id stays in `order` until it ages out; erase() then is a no-op
+    }
+  }
+}
+
+}  // namespace
+
 
 namespace asio = boost::asio;
 using boost::system::error_code;
@@ -275,6 +319,7 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     try {
       if (!body) throw campaigns::OutboxEventError("no field 'e'");
       auto decoded = campaigns::decode_events(body->str);
+      observe_latency(key, decoded);
       out.insert(out.end(), std::make_move_iterator(decoded.begin()),
                  std::make_move_iterator(decoded.end()));
     } catch (const campaigns::OutboxEventError& e) {
