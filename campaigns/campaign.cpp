@@ -277,6 +277,27 @@ Campaign parse_campaign_file(const std::string& path) {
   return parse_campaign_text(text.str(), path);
 }
 
+namespace {
+// Binds every column but name, id and state, from `first` on, in the order of the table.
+void bind_settings(SQLite::Statement& st, const Campaign& c, int first) {
+  int i = first;
+  st.bind(i++, c.topic);
+  st.bind(i++, c.template_key);
+  st.bind(i++, c.audience);
+  st.bind(i++, c.segment);
+  st.bind(i++, join(c.channels, ","));
+  st.bind(i++, c.priority);
+  st.bind(i++, format_time(c.start_at));
+  st.bind(i++, format_time(c.end_at));
+  st.bind(i++, std::string(to_string(c.recurrence)));
+  st.bind(i++, c.quiet_hours.describe());
+  st.bind(i++, c.frequency_cap);
+  st.bind(i++, c.frequency_window_days);
+  st.bind(i++, static_cast<std::int64_t>(c.budget_vnd));
+  st.bind(i++, encode_variables(c.variables));
+}
+}  // namespace
+
 std::int64_t create_campaign(SQLite::Database& db, const Campaign& c, const std::string& actor) {
   SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement exists(db, "SELECT 1 FROM campaigns WHERE name = ?");
@@ -289,25 +310,45 @@ std::int64_t create_campaign(SQLite::Database& db, const Campaign& c, const std:
                        "frequency_cap, frequency_window_days, budget_vnd, variables, state) "
                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'draft')");
   st.bind(1, c.name);
-  st.bind(2, c.topic);
-  st.bind(3, c.template_key);
-  st.bind(4, c.audience);
-  st.bind(5, c.segment);
-  st.bind(6, join(c.channels, ","));
-  st.bind(7, c.priority);
-  st.bind(8, format_time(c.start_at));
-  st.bind(9, format_time(c.end_at));
-  st.bind(10, std::string(to_string(c.recurrence)));
-  st.bind(11, c.quiet_hours.describe());
-  st.bind(12, c.frequency_cap);
-  st.bind(13, c.frequency_window_days);
-  st.bind(14, static_cast<std::int64_t>(c.budget_vnd));
-  st.bind(15, encode_variables(c.variables));
+  bind_settings(st, c, 2);
   st.exec();
   const auto id = db.getLastInsertRowid();
   record_audit(db, actor, "campaign.create", "campaign:" + c.name, "draft");
   tx.commit();
   return id;
+}
+
+void update_draft(SQLite::Database& db, const Campaign& c, const std::string& actor) {
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement state(db, "SELECT state FROM campaigns WHERE id = ?");
+  state.bind(1, c.id);
+  if (!state.executeStep()) throw CampaignError("no campaign with id " + std::to_string(c.id));
+  if (state.getColumn(0).getString() != "draft")
+    throw CampaignError("campaign '" + c.name + "' is " + state.getColumn(0).getString() +
+                        "; only a draft can be changed");
+  SQLite::Statement st(db,
+                       "UPDATE campaigns SET topic = ?, template_key = ?, audience = ?, "
+                       "segment = ?, channels = ?, priority = ?, start_at = ?, end_at = ?, "
+                       "recurrence = ?, quiet_hours = ?, frequency_cap = ?, "
+                       "frequency_window_days = ?, budget_vnd = ?, variables = ?, "
+                       "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+  bind_settings(st, c, 1);
+  st.bind(15, c.id);
+  st.exec();
+  record_audit(db, actor, "campaign.update", "campaign:" + c.name, "draft");
+  tx.commit();
+}
+
+void delete_draft(SQLite::Database& db, const Campaign& c, const std::string& actor) {
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement st(db, "DELETE FROM campaigns WHERE id = ? AND state = 'draft' AND NOT "
+                           "EXISTS (SELECT 1 FROM rounds WHERE campaign_id = campaigns.id)");
+  st.bind(1, c.id);
+  if (st.exec() == 0)
+    throw CampaignError("campaign '" + c.name +
+                        "' is not a draft; cancel it instead (its record stays)");
+  record_audit(db, actor, "campaign.delete", "campaign:" + c.name, "draft");
+  tx.commit();
 }
 
 std::optional<Campaign> find_campaign(SQLite::Database& db, const std::string& name) {

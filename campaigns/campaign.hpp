@@ -75,6 +75,10 @@ Campaign parse_campaign_text(const std::string& toml, const std::string& origin)
 // Inserts a draft; throws CampaignError when the name is taken.
 std::int64_t create_campaign(SQLite::Database& db, const Campaign& campaign,
                              const std::string& actor);
+// A draft may be changed (every field but its name) or deleted; anything later is the record
+// and only moves through transition(). Throws CampaignError otherwise. Audited.
+void update_draft(SQLite::Database& db, const Campaign& campaign, const std::string& actor);
+void delete_draft(SQLite::Database& db, const Campaign& campaign, const std::string& actor);
 std::optional<Campaign> find_campaign(SQLite::Database& db, const std::string& name);
 std::optional<Campaign> find_campaign(SQLite::Database& db, std::int64_t id);
 std::vector<Campaign> list_campaigns(SQLite::Database& db);

@@ -55,5 +55,6 @@ void register_template_commands(CLI::App& app, Context& ctx);  // sms, template,
 void register_campaign_commands(CLI::App& app, Context& ctx);  // campaign
 void register_route_commands(CLI::App& app, Context& ctx);     // routes
 void register_report_commands(CLI::App& app, Context& ctx);    // report
+void register_token_commands(CLI::App& app, Context& ctx);     // token
 
 }  // namespace loa::engine::cli

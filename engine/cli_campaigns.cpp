@@ -13,6 +13,7 @@
 #include "campaigns/funnel.hpp"
 #include "campaigns/planner.hpp"
 #include "campaigns/round_scheduler.hpp"
+#include "engine/campaign_operations.hpp"
 #include "engine/cli.hpp"
 #include "engine/clock.hpp"
 #include "engine/scheduler.hpp"
@@ -35,46 +36,10 @@ PlannerSettings settings_for(Context& ctx, SQLite::Database& db, const Campaign&
   return planner_settings(ctx.config(), db, c);
 }
 
-struct Estimate {
-  AudienceCount audience;
-  PlanStats stats;
-  tpl::CampaignEstimate cost;
-  TimePoint first_send{};
-  TimePoint last_send{};
-};
+using Estimate = LaunchEstimate;
 
-// Plans the whole audience without writing anything.
 Estimate estimate(Context& ctx, SQLite::Database& db, const Campaign& c, TimePoint now) {
-  PlannerSettings settings = settings_for(ctx, db, c);
-  Estimate e;
-  const SqlFilter audience = campaign_audience(db, c);
-  e.audience = count_audience(db, audience);
-  settings.page_rows = 5000;
-  settings.dedupe_phones = true;
-  Planner planner(db, c, audience, settings);
-  std::int64_t cursor = 0;
-  for (;;) {
-    PlanPage page = planner.next_page(cursor);
-    cursor = page.last_household_id;
-    if (page.end) break;
-  }
-  e.stats = planner.stats();
-  e.cost = e.stats.estimate.result();
-  // Sending starts at start_at (or now, if later) outside quiet hours, and goes on at the
-  // routes' rates only while the window is open.
-  const TimePoint start = std::max(c.start_at, now);
-  e.first_send = c.quiet_hours.next_allowed(start);
-  double seconds_needed = 0;
-  for (const auto& r : e.cost.routes) {
-    const int rate = route_rate(ctx.config(), r.route);
-    if (rate <= 0) continue;  // no limit: the gateway's own speed, not estimated here
-    seconds_needed = std::max(seconds_needed, static_cast<double>(r.units) / static_cast<double>(rate));
-  }
-  const double open_share = c.quiet_hours.open_minutes_per_day() / (24.0 * 60.0);
-  e.last_send = e.first_send + std::chrono::seconds(static_cast<long long>(
-                                   open_share > 0 ? seconds_needed / open_share : 0));
-  e.last_send = c.quiet_hours.next_allowed(e.last_send);
-  return e;
+  return estimate_campaign(ctx.config(), db, c, now);
 }
 
 void print_estimate(const Campaign& c, const Estimate& e) {
@@ -109,18 +74,6 @@ void print_estimate(const Campaign& c, const Estimate& e) {
   line("first send", format_time(e.first_send) + " (quiet hours " + c.quiet_hours.describe() + ")");
   line("last send (estimate)", format_time(e.last_send));
   for (const auto& err : e.stats.render_errors) std::cout << "  render error: " << err << "\n";
-}
-
-// Problems that refuse a launch.
-std::vector<std::string> launch_problems(const Campaign& c, const Estimate& e) {
-  std::vector<std::string> out;
-  if (e.cost.messages == 0) out.push_back("the audience yields no message");
-  if (e.stats.unrenderable > 0)
-    out.push_back(with_commas(e.stats.unrenderable) + " message(s) cannot be rendered");
-  if (c.budget_vnd > 0 && e.cost.cost_vnd > c.budget_vnd)
-    out.push_back("the estimated cost " + tpl::format_vnd(e.cost.cost_vnd) +
-                  " exceeds the budget " + tpl::format_vnd(c.budget_vnd));
-  return out;
 }
 
 int run_expand(Context& ctx, SQLite::Database& db) {
@@ -165,16 +118,9 @@ void print_funnel(const Funnel& f) {
 }
 
 void print_funnel_json(const Campaign& c, const Funnel& f) {
-  json::object reasons, fallbacks;
-  for (const auto& [reason, n] : f.failed_by_reason) reasons[reason] = n;
-  for (const auto& [from, n] : f.fallbacks) fallbacks[from] = n;
-  json::object funnel{
-      {"planned", f.planned},     {"queued", f.queued},  {"sent", f.sent},
-      {"delivered", f.delivered}, {"failed", f.failed},  {"expired", f.expired},
-      {"cancelled", f.cancelled}, {"total", f.total()},  {"failed_by_reason", std::move(reasons)},
-      {"cost_vnd", f.cost_vnd},   {"replies", f.replies},  {"fallbacks", std::move(fallbacks)}};
-  json::object out{
-      {"name", c.name}, {"state", std::string(to_string(c.state))}, {"funnel", std::move(funnel)}};
+  json::object out{{"name", c.name},
+                   {"state", std::string(to_string(c.state))},
+                   {"funnel", funnel_json(f)}};
   std::cout << json::serialize(out) << "\n";
 }
 
@@ -224,15 +170,13 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
   launch->callback([&ctx, name, detach] {
     auto& db = ctx.store();
     Campaign c = campaign_by_name(db, *name);
-    const Estimate e = estimate(ctx, db, c, SystemClock().now());
-    const auto problems = launch_problems(c, e);
-    if (!problems.empty()) {
-      for (const auto& p : problems) std::cerr << "loa: launch refused: " << p << "\n";
+    const LaunchResult launched = launch_campaign(ctx.config(), db, c, SystemClock().now(), actor());
+    if (!launched.problems.empty()) {
+      for (const auto& p : launched.problems) std::cerr << "loa: launch refused: " << p << "\n";
       ctx.exit_code = kExitFailure;
       return;
     }
-    transition(db, c.id, CampaignState::kScheduled, actor(),
-               with_commas(e.cost.messages) + " messages, " + tpl::format_vnd(e.cost.cost_vnd));
+    const Estimate& e = launched.estimate;
     std::cout << "campaign " << c.name << " scheduled: " << with_commas(e.cost.messages)
               << " messages, " << tpl::format_vnd(e.cost.cost_vnd) << ", first round "
               << format_time(*round_due(c, 1)) << "\n";
@@ -254,10 +198,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, n, to, verb] {
       auto& db = ctx.store();
       Campaign c = campaign_by_name(db, *n);
-      CampaignState target_state = to;
-      if (to == CampaignState::kRunning && rounds_of(db, c.id).empty())
-        target_state = CampaignState::kScheduled;  // resumed before any round started
-      transition(db, c.id, target_state, actor());
+      const CampaignState target_state = change_state(db, c, to, actor());
       std::cout << "campaign " << c.name << ": " << to_string(c.state) << " -> "
                 << to_string(target_state) << " (" << verb << ")\n";
       ctx.exit_code = kExitOk;

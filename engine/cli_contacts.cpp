@@ -19,6 +19,7 @@
 #include "campaigns/household_store.hpp"
 #include "campaigns/write_behind_sink.hpp"
 #include "engine/cli.hpp"
+#include "engine/contact_import.hpp"
 #include "engine/store.hpp"
 
 namespace loa::engine::cli {
@@ -44,24 +45,6 @@ std::string pad(std::string_view s, std::size_t width, bool right = false) {
   return right ? fill + std::string(s) : std::string(s) + fill;
 }
 
-std::string timestamp_for_file() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
-// Counts what a dry run would write.
-class CountingSink : public HouseholdSink {
- public:
-  void write(const Household&, std::uint64_t) override { ++rows; }
-  std::uint64_t rows = 0;
-};
-
-constexpr std::size_t kImportBatchRows = 20000;  // rows per transaction
-
 struct ImportArgs {
   std::string file;
   std::string map;
@@ -72,19 +55,16 @@ struct ImportArgs {
 
 int run_import(Context& ctx, const ImportArgs& args) {
   const Config& config = ctx.config();
-  ImportOptions options;
-  options.default_province = args.province;
-  if (!args.map.empty()) {
-    if (auto error = parse_column_overrides(args.map, options.overrides)) {
-      std::cerr << "loa: " << *error << "\n";
-      return kExitUsage;
-    }
-  }
-  std::ifstream in(args.file, std::ios::binary);
-  if (!in) {
-    std::cerr << "loa: cannot read " << args.file << ": " << std::strerror(errno) << "\n";
-    return kExitFailure;
-  }
+  ContactImportOptions options;
+  options.file = args.file;
+  options.source = fs::path(args.file).filename().string();
+  options.map = args.map;
+  options.province = args.province;
+  options.dry_run = args.dry_run;
+  options.actor = actor();
+  options.report = args.report.empty() ? default_import_report(config, fs::path(args.file).stem().string(),
+                                                                args.dry_run)
+                                       : fs::path(args.report);
 
   // Categories are data in the store. A dry run never creates a store: without one it reads
   // the defaults from a migrated in-memory database.
@@ -97,24 +77,6 @@ int run_import(Context& ctx, const ImportArgs& args) {
   } else {
     db = &ctx.store();
   }
-  options.categories = load_categories(*db);
-
-  fs::path report_path = args.report;
-  if (report_path.empty()) {
-    report_path = fs::path(config.daemon.data_dir) / "reports" /
-                  ("import-" + timestamp_for_file() + "-" +
-                   fs::path(args.file).stem().string() + (args.dry_run ? "-dry-run" : "") +
-                   ".csv");
-  }
-  std::error_code ec;
-  if (report_path.has_parent_path()) fs::create_directories(report_path.parent_path(), ec);
-  std::ofstream report_out(report_path, std::ios::binary);
-  if (!report_out) {
-    std::cerr << "loa: cannot write the report " << report_path.string() << ": "
-              << std::strerror(errno) << "\n";
-    return kExitFailure;
-  }
-  CsvIssueReport report(report_out);
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const auto started = std::chrono::steady_clock::now();
@@ -127,58 +89,22 @@ int run_import(Context& ctx, const ImportArgs& args) {
                  with_commas(p.rejected).c_str(),
                  with_commas(static_cast<std::uint64_t>(secs > 0 ? p.rows / secs : 0)).c_str());
   };
-
-  HouseholdImport import(options);
-  CountingSink counting;
-  std::unique_ptr<HouseholdStore> store;
-  std::int64_t import_id = 0;
-  if (!args.dry_run) {
-    db->exec("PRAGMA threads = 2");  // lets SQLite sort with a helper when rebuilding indexes
-    store = std::make_unique<HouseholdStore>(*db, fs::path(args.file).filename().string(),
-                                             kImportBatchRows);
-    SQLite::Statement st(*db,
-                         "INSERT INTO imports(file, started_at) VALUES "
-                         "(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
-    st.bind(1, args.file);
-    st.exec();
-    import_id = db->getLastInsertRowid();
+  ContactImportResult result;
+  try {
+    result = import_contacts(*db, options, progress);
+  } catch (const ContactImportError& e) {
+    if (tty) std::fprintf(stderr, "\r%80s\r", "");
+    std::cerr << "loa: " << e.what() << "\n";
+    return e.bad_map() ? kExitUsage : kExitFailure;
   }
-  // Checking rows on this thread overlaps with writing them on another.
-  std::unique_ptr<WriteBehindSink> behind;
-  if (store) behind = std::make_unique<WriteBehindSink>(*store, [&store] { store->finish(); });
-  HouseholdSink& sink = behind ? static_cast<HouseholdSink&>(*behind) : counting;
-  ImportSummary s = import.run(in, sink, report, progress);
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
+  const ImportSummary& s = result.summary;
   if (!s.refused.empty()) {
     std::cerr << "loa: " << args.file << ": " << s.refused << "\n";
-    report_out.close();
-    fs::remove(report_path, ec);
     return kExitFailure;
   }
-  if (behind) behind->finish();
-  report_out.flush();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  if (store) {
-    SQLite::Statement st(*db,
-                         "UPDATE imports SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-                         "rows = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?, "
-                         "report = ? WHERE id = ?");
-    st.bind(1, static_cast<int64_t>(s.rows));
-    st.bind(2, static_cast<int64_t>(store->inserted()));
-    st.bind(3, static_cast<int64_t>(store->updated()));
-    st.bind(4, static_cast<int64_t>(store->unchanged()));
-    st.bind(5, static_cast<int64_t>(s.rejected));
-    st.bind(6, report_path.string());
-    st.bind(7, static_cast<int64_t>(import_id));
-    st.exec();
-    record_audit(*db, actor(), "contacts.import", args.file,
-                 "rows " + std::to_string(s.rows) + ", inserted " +
-                     std::to_string(store->inserted()) + ", updated " +
-                     std::to_string(store->updated()) + ", rejected " +
-                     std::to_string(s.rejected));
-  }
+  const double secs = result.seconds;
+  const fs::path& report_path = result.report;
 
   auto line = [](const std::string& label, std::uint64_t n, const std::string& note = "") {
     std::cout << "  " << pad(label, 34) << pad(with_commas(n), 10, true)
@@ -188,10 +114,10 @@ int run_import(Context& ctx, const ImportArgs& args) {
             << "  [delimiter '" << s.delimiter << "', " << std::fixed << std::setprecision(2)
             << secs << " s]\n";
   line("rows read", s.rows);
-  if (store) {
+  if (result.written) {
     line("accepted", s.accepted,
-         "inserted " + with_commas(store->inserted()) + ", updated " +
-             with_commas(store->updated()) + ", unchanged " + with_commas(store->unchanged()));
+         "inserted " + with_commas(result.inserted) + ", updated " +
+             with_commas(result.updated) + ", unchanged " + with_commas(result.unchanged));
   } else {
     line("accepted", s.accepted);
   }
@@ -213,7 +139,7 @@ int run_import(Context& ctx, const ImportArgs& args) {
   for (const auto& [k, n] : s.by_category) std::cout << "  " << k << " " << with_commas(n);
   std::cout << "\nBy language:";
   for (const auto& [k, n] : s.by_language) std::cout << "  " << k << " " << with_commas(n);
-  std::cout << "\nReport: " << report_path.string() << " (" << with_commas(report.written())
+  std::cout << "\nReport: " << report_path.string() << " (" << with_commas(result.report_rows)
             << " rows)\n";
   return kExitOk;
 }

@@ -129,6 +129,10 @@ const std::vector<KeySpec>& key_specs() {
       "Time allowed to receive one request, and idle keep-alive time");
     n("http.shutdown_grace_ms", &Config::http, &HttpConfig::shutdown_grace_ms, 0, 600000,
       "On SIGTERM, how long requests in flight may take to finish");
+    n("http.upload_limit_bytes", &Config::http, &HttpConfig::upload_limit_bytes, 1024, 1 << 30,
+      "Largest streamed upload (a contact import CSV), spooled to <data_dir>/uploads (413 beyond)");
+    n("http.api_workers", &Config::http, &HttpConfig::api_workers, 1, 64,
+      "Threads that run REST API requests (they read and write SQLite)");
     // Nested sections ([routes.sms]) address their member through a small accessor.
     auto route_s = [&v](std::string path, auto member, std::string doc,
                         std::vector<std::string> choices) {

@@ -73,6 +73,8 @@ struct HttpConfig {
   int body_limit_bytes = 1024 * 1024;
   int read_timeout_ms = 10000;
   int shutdown_grace_ms = 5000;
+  int upload_limit_bytes = 256 * 1024 * 1024;  // streamed uploads (contact import) to a file
+  int api_workers = 2;  // threads running REST API handlers (they block on SQLite)
 };
 
 // Template languages (templates/language_fallback.hpp).

@@ -17,6 +17,8 @@
 #include <mutex>
 
 #include "campaigns/audit.hpp"
+#include "engine/api.hpp"
+#include "engine/api_services.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/dashboard.hpp"
 #include "engine/enqueuer.hpp"
@@ -65,6 +67,7 @@ struct Daemon::Parts {
   std::unique_ptr<StoreWriter> writer;
   std::shared_ptr<RedisClient> redis;
   std::shared_ptr<HttpServer> http;
+  std::shared_ptr<api::Router> api;  // planning roles: the REST API under /api/v1
   std::string redis_url;
   std::mutex reader_mutex;
   std::unique_ptr<SQLite::Database> reader;  // guarded by reader_mutex
@@ -283,6 +286,36 @@ void Daemon::start() {
       answer(ready && ok);
     });
   });
+  if (uses_store) {
+    api::RouterOptions ao;
+    ao.store_path = config_.store_path();
+    ao.busy_timeout_ms = config_.store.busy_timeout_ms;
+    ao.workers = config_.http.api_workers;
+    ao.spool_dir = fs::absolute(data_dir / "uploads");
+    ao.upload_limit = static_cast<std::uint64_t>(config_.http.upload_limit_bytes);
+    p.api = api::Router::create(ao);
+    api::Services services{config_, p.io, p.redis, p.clock, {}};
+    services.dispatch_of = [parts = &p](const std::string& route) -> std::optional<api::RouteDispatch> {
+      for (const auto& d : parts->dispatchers) {
+        if (d->route() != route) continue;
+        const auto s = d->stats();
+        api::RouteDispatch out;
+        switch (d->breaker_state()) {
+          case CircuitBreaker::State::kClosed: out.breaker = "closed"; break;
+          case CircuitBreaker::State::kOpen: out.breaker = "open"; break;
+          case CircuitBreaker::State::kHalfOpen: out.breaker = "half_open"; break;
+        }
+        out.sent = s.sent;
+        out.retried = s.retried;
+        out.failed = s.failed;
+        out.breaker_opened = s.breaker_opened;
+        return out;
+      }
+      return std::nullopt;
+    };
+    api::add_endpoints(*p.api, services);
+    p.api->mount(*p.http);
+  }
   try {
     p.http->start();
   } catch (const boost::system::system_error& e) {
@@ -321,6 +354,7 @@ void Daemon::shutdown() {
     // it runs on a thread of its own while the io_context keeps going.
     parts_->stopper = std::thread([this] {
       auto& parts = *parts_;
+      if (parts.api) parts.api->stop();  // requests in hand finish
       for (auto& d : parts.dispatchers) d->stop();
       for (auto& g : parts.gateways) g->close();
       if (parts.http_client) parts.http_client->close();

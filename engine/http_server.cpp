@@ -9,11 +9,15 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
+#include <unistd.h>
 
 #include "engine/version.hpp"
 
@@ -96,34 +100,70 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping_) return close();
     parser_.emplace();
     parser_->header_limit(server_->options_.header_limit);
-    parser_->body_limit(server_->options_.body_limit);
+    // The body limit depends on the route (uploads have their own): it is set once the
+    // header is read. Beast checks Content-Length against it when the header completes.
+    parser_->body_limit(boost::none);
     stream_.expires_after(server_->options_.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
-  void on_read(error_code ec, std::size_t) {
+  // A failed read: quietly close, or answer what was wrong and close.
+  void read_failed(error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::eof)
       return close();
-    if (ec) {
-      busy_ = true;
-      keep_alive_ = false;
-      if (ec == http::error::body_limit)
-        return write(make_response(413, json_error("request body too large")));
-      if (ec == http::error::header_limit)
-        return write(make_response(431, json_error("request header fields too large")));
-      if (ec != http::error::partial_message &&
-          ec.category() == http::make_error_code(http::error::bad_target).category())
-        return write(make_response(400, json_error("malformed request: " + ec.message())));
-      return close();
-    }
     busy_ = true;
+    keep_alive_ = false;
+    if (ec == http::error::body_limit)
+      return write(make_response(413, json_error("request body too large")));
+    if (ec == http::error::header_limit)
+      return write(make_response(431, json_error("request header fields too large")));
+    if (ec != http::error::partial_message &&
+        ec.category() == http::make_error_code(http::error::bad_target).category())
+      return write(make_response(400, json_error("malformed request: " + ec.message())));
+    return close();
+  }
+
+  void on_header(error_code ec, std::size_t) {
+    if (ec) return read_failed(ec);
+    busy_ = true;
+    const HttpUploadRoute* upload = server_->upload_for(parser_->get());
+    const std::uint64_t limit = upload ? upload->body_limit : server_->options_.body_limit;
+    if (auto length = parser_->content_length(); length && *length > limit)
+      return read_failed(http::error::body_limit);
+    parser_->body_limit(limit);
+    if (upload) return start_upload(*upload);
+    continue_if_expected(parser_->get(), [self = shared_from_this()] {
+      self->stream_.expires_after(self->server_->options_.read_timeout);
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       beast::bind_front_handler(&Session::on_read, self));
+    });
+  }
+
+  // A client that sent `Expect: 100-continue` waits for this before sending the body.
+  template <class Next>
+  void continue_if_expected(const HttpRequest& head, Next next) {
+    if (!beast::iequals(head[http::field::expect], "100-continue")) return next();
+    auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream_, *interim,
+                      [self = shared_from_this(), interim, next](error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        next();
+                      });
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec) return read_failed(ec);
     request_ = parser_->release();
     keep_alive_ = request_.keep_alive();
     stream_.expires_never();  // the route decides how long it takes; shutdown bounds it
+    server_->dispatch(request_, make_respond());
+  }
+
+  HttpRespond make_respond() {
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    HttpRespond respond = [self = shared_from_this(), answered](HttpResponse res) {
+    return [self = shared_from_this(), answered](HttpResponse res) {
       if (answered->exchange(true)) {
         spdlog::error("http: a route answered twice; the second answer is dropped");
         return;
@@ -132,7 +172,54 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         self->write(std::move(res));
       });
     };
-    server_->dispatch(request_, std::move(respond));
+  }
+
+  // Upload routes: admit on the header, then stream the body into a spool file, with the
+  // read timeout applied to each read (an idle limit) rather than to the whole upload.
+  void start_upload(const HttpUploadRoute& route) {
+    request_ = parser_->get();  // the header block; the body stays empty
+    keep_alive_ = request_.keep_alive();
+    if (route.admit) {
+      if (auto refusal = route.admit(request_)) {
+        keep_alive_ = false;
+        return write(std::move(*refusal));
+      }
+    }
+    upload_ = &route;
+    upload_parser_.emplace(std::move(*parser_));
+    upload_parser_->body_limit(route.body_limit);
+    static std::atomic<std::uint64_t> sequence{0};
+    error_code ec;
+    std::filesystem::create_directories(route.spool_dir, ec);
+    upload_file_ = route.spool_dir / ("upload-" + std::to_string(::getpid()) + "-" +
+                                      std::to_string(++sequence) + ".part");
+    upload_parser_->get().body().open(upload_file_.c_str(), beast::file_mode::write, ec);
+    if (ec) {
+      spdlog::error("http: cannot spool an upload to {}: {}", upload_file_.string(),
+                    ec.message());
+      keep_alive_ = false;
+      return write(make_response(500, json_error("cannot store the upload")));
+    }
+    continue_if_expected(request_, [self = shared_from_this()] { self->read_upload(); });
+  }
+
+  void read_upload() {
+    stream_.expires_after(server_->options_.read_timeout);
+    http::async_read_some(stream_, buffer_, *upload_parser_,
+                          beast::bind_front_handler(&Session::on_upload_read, shared_from_this()));
+  }
+
+  void on_upload_read(error_code ec, std::size_t) {
+    if (!ec && !upload_parser_->is_done()) return read_upload();
+    error_code ignored;
+    upload_parser_->get().body().close();
+    upload_parser_.reset();
+    if (ec) {
+      std::filesystem::remove(upload_file_, ignored);
+      return read_failed(ec);
+    }
+    stream_.expires_never();
+    upload_->handle(request_, upload_file_, make_respond());
   }
 
   void write(HttpResponse res) {
@@ -167,6 +254,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   bool reject_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::file_body>> upload_parser_;
+  const HttpUploadRoute* upload_ = nullptr;
+  std::filesystem::path upload_file_;
   HttpRequest request_;
   std::shared_ptr<HttpResponse> response_;
   bool busy_ = false;
@@ -186,6 +276,21 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options)
 
 void HttpServer::route(http::verb method, std::string path, HttpRoute handler) {
   routes_[std::move(path)][method] = std::move(handler);
+}
+
+void HttpServer::route_prefix(std::string prefix, HttpRoute handler) {
+  prefix_routes_[std::move(prefix)] = std::move(handler);
+}
+
+void HttpServer::upload_route(http::verb method, std::string path, HttpUploadRoute upload) {
+  uploads_[{std::move(path), method}] = std::move(upload);
+}
+
+const HttpUploadRoute* HttpServer::upload_for(const HttpRequest& head) const {
+  if (uploads_.empty()) return nullptr;
+  std::string_view target = head.target();
+  auto it = uploads_.find({std::string(target.substr(0, target.find('?'))), head.method()});
+  return it == uploads_.end() ? nullptr : &it->second;
 }
 
 void HttpServer::start() {
@@ -290,7 +395,21 @@ void HttpServer::dispatch(const HttpRequest& request, HttpRespond respond) const
   std::string_view target = request.target();
   std::string path(target.substr(0, target.find('?')));
   auto it = routes_.find(path);
-  if (it == routes_.end()) return respond(make_response(404, json_error("no such path: " + path)));
+  if (it == routes_.end()) {
+    // The longest prefix route that covers the path, if any.
+    for (auto p = prefix_routes_.rbegin(); p != prefix_routes_.rend(); ++p) {
+      if (!path.starts_with(p->first)) continue;
+      try {
+        p->second(request, respond);
+      } catch (const std::exception& e) {
+        spdlog::error("http: {} {} failed: {}", std::string(request.method_string()), path,
+                      e.what());
+        respond(make_response(500, json_error("internal error")));
+      }
+      return;
+    }
+    return respond(make_response(404, json_error("no such path: " + path)));
+  }
   auto handler = it->second.find(request.method());
   if (handler == it->second.end()) {
     auto res = make_response(405, json_error("method not allowed"));

@@ -6,7 +6,13 @@
 //    the server.
 //  - At most `max_connections` are open; one more is answered 503 and closed.
 //  - Routes are exact paths (the query string is ignored for matching) per method; a known
-//    path with another method gets 405, an unknown one 404.
+//    path with another method gets 405, an unknown one 404. A prefix route (route_prefix)
+//    takes every path under its prefix that has no exact route, whatever the method; the
+//    longest prefix wins (the REST API, engine/api.hpp, routes its own paths this way).
+//  - An upload route (upload_route) streams its body to a file in `spool_dir` instead of
+//    memory, with a limit of its own (413 beyond). `admit` sees the header block first and
+//    may refuse (e.g. 401) before a byte of the body is read; `Expect: 100-continue` is
+//    answered once admitted. The handler owns the file and removes it when done.
 //  - A route handler gets the request and a Respond callable that it must call exactly once,
 //    from any thread, at any later time (a handler may answer asynchronously).
 //  - shutdown(grace): stops accepting at once; idle keep-alive connections close; requests in
@@ -25,6 +31,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +47,15 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 using HttpRespond = std::function<void(HttpResponse)>;
 using HttpRoute = std::function<void(const HttpRequest&, HttpRespond)>;
+
+struct HttpUploadRoute {
+  std::uint64_t body_limit = 64ull * 1024 * 1024;
+  std::filesystem::path spool_dir;
+  // Given the request with an empty body; an answer refuses the upload.
+  std::function<std::optional<HttpResponse>(const HttpRequest& head)> admit;
+  // `head` has an empty body; the body is in `file`, which the handler must remove.
+  std::function<void(const HttpRequest& head, std::filesystem::path file, HttpRespond)> handle;
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -61,6 +78,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
                                             HttpServerOptions options);
 
   void route(boost::beast::http::verb method, std::string path, HttpRoute handler);
+  void route_prefix(std::string prefix, HttpRoute handler);
+  void upload_route(boost::beast::http::verb method, std::string path, HttpUploadRoute upload);
   // Binds and listens; throws boost::system::system_error when the address is unusable.
   void start();
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
@@ -74,6 +93,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   HttpServer(boost::asio::io_context& io, HttpServerOptions options);
   void accept();
   void dispatch(const HttpRequest& request, HttpRespond respond) const;
+  const HttpUploadRoute* upload_for(const HttpRequest& head) const;
   void session_opened(const std::shared_ptr<Session>& s);
   void session_closed(Session* s);
 
@@ -82,6 +102,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer grace_timer_;
   std::map<std::string, std::map<boost::beast::http::verb, HttpRoute>> routes_;
+  std::map<std::string, HttpRoute> prefix_routes_;
+  std::map<std::pair<std::string, boost::beast::http::verb>, HttpUploadRoute> uploads_;
   std::atomic<std::uint16_t> port_{0};
   std::atomic<std::size_t> connections_{0};
   std::atomic<bool> stopping_{false};

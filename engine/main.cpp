@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::register_campaign_commands(app, ctx);
   cli::register_route_commands(app, ctx);
   cli::register_report_commands(app, ctx);
+  cli::register_token_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

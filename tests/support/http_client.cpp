@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <array>
+#include <boost/beast/core/string.hpp>
 #include <functional>
 
 namespace loa::test {
@@ -54,7 +55,15 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   }
   result.status = static_cast<int>(res.result_int());
   result.body = res.body();
+  for (const auto& field : res)
+    result.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   return result;
+}
+
+std::string HttpResult::header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (beast::iequals(k, name)) return v;
+  return {};
 }
 
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms) {

@@ -12,6 +12,8 @@ struct HttpResult {
   int status = 0;  // 0: no answer (connection refused, closed or timed out)
   std::string body;
   std::string error;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
+  std::string header(const std::string& name) const;          // "" when absent
 };
 
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,

@@ -1,0 +1,185 @@
+#include "engine/contact_import.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "campaigns/audit.hpp"
+#include "campaigns/household_store.hpp"
+#include "campaigns/write_behind_sink.hpp"
+
+namespace loa::engine {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace loa::campaigns;
+
+namespace {
+
+constexpr std::size_t kImportBatchRows = 20000;  // rows per transaction
+
+// Counts what a dry run would write.
+class CountingSink : public HouseholdSink {
+ public:
+  void write(const Household&, std::uint64_t) override { ++rows; }
+  std::uint64_t rows = 0;
+};
+
+// The report, and the first few issues kept for the caller.
+class KeepingReport : public IssueSink {
+ public:
+  KeepingReport(IssueSink& report, std::vector<ImportIssue>& kept, std::size_t keep)
+      : report_(report), kept_(kept), keep_(keep) {}
+  void issue(const ImportIssue& issue) override {
+    report_.issue(issue);
+    if (kept_.size() < keep_) kept_.push_back(issue);
+  }
+
+ private:
+  IssueSink& report_;
+  std::vector<ImportIssue>& kept_;
+  std::size_t keep_;
+};
+
+}  // namespace
+
+fs::path default_import_report(const Config& config, const std::string& stem, bool dry_run) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return fs::path(config.daemon.data_dir) / "reports" /
+         ("import-" + std::string(buf) + "-" + stem + (dry_run ? "-dry-run" : "") + ".csv");
+}
+
+ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOptions& args,
+                                    const std::function<void(const ImportProgress&)>& progress) {
+  ImportOptions options;
+  options.default_province = args.province;
+  if (!args.map.empty()) {
+    if (auto error = parse_column_overrides(args.map, options.overrides))
+      throw ContactImportError(*error, true);
+  }
+  std::ifstream in(args.file, std::ios::binary);
+  if (!in)
+    throw ContactImportError("cannot read " + args.file.string() + ": " + std::strerror(errno), false);
+  options.categories = load_categories(db);
+
+  ContactImportResult r;
+  r.report = args.report;
+  std::error_code ec;
+  if (r.report.has_parent_path()) fs::create_directories(r.report.parent_path(), ec);
+  std::ofstream report_out(r.report, std::ios::binary);
+  if (!report_out)
+    throw ContactImportError("cannot write the report " + r.report.string() + ": " +
+                             std::strerror(errno),
+                             false);
+  CsvIssueReport report(report_out);
+
+  const auto started = std::chrono::steady_clock::now();
+  HouseholdImport import(options);
+  CountingSink counting;
+  std::unique_ptr<HouseholdStore> store;
+  std::int64_t import_id = 0;
+  if (!args.dry_run) {
+    db.exec("PRAGMA threads = 2");  // lets SQLite sort with a helper when rebuilding indexes
+    store = std::make_unique<HouseholdStore>(db, args.source, kImportBatchRows);
+    SQLite::Statement st(db,
+                         "INSERT INTO imports(file, started_at) VALUES "
+                         "(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+    st.bind(1, args.source);
+    st.exec();
+    import_id = db.getLastInsertRowid();
+  }
+  // Checking rows on this thread overlaps with writing them on another.
+  std::unique_ptr<WriteBehindSink> behind;
+  if (store) behind = std::make_unique<WriteBehindSink>(*store, [&store] { store->finish(); });
+  HouseholdSink& sink = behind ? static_cast<HouseholdSink&>(*behind) : counting;
+  KeepingReport keeping(report, r.issues, args.keep_issues);
+  r.summary = import.run(in, sink, keeping, progress);
+  if (!r.summary.refused.empty()) {
+    report_out.close();
+    fs::remove(r.report, ec);
+    return r;
+  }
+  if (behind) behind->finish();
+  report_out.flush();
+  r.report_rows = report.written();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (store) {
+    r.written = true;
+    r.inserted = store->inserted();
+    r.updated = store->updated();
+    r.unchanged = store->unchanged();
+    const ImportSummary& s = r.summary;
+    SQLite::Statement st(db,
+                         "UPDATE imports SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                         "rows = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?, "
+                         "report = ? WHERE id = ?");
+    st.bind(1, static_cast<int64_t>(s.rows));
+    st.bind(2, static_cast<int64_t>(r.inserted));
+    st.bind(3, static_cast<int64_t>(r.updated));
+    st.bind(4, static_cast<int64_t>(r.unchanged));
+    st.bind(5, static_cast<int64_t>(s.rejected));
+    st.bind(6, r.report.string());
+    st.bind(7, static_cast<int64_t>(import_id));
+    st.exec();
+    record_audit(db, args.actor, "contacts.import", args.source,
+                 "rows " + std::to_string(s.rows) + ", inserted " + std::to_string(r.inserted) +
+                     ", updated " + std::to_string(r.updated) + ", rejected " +
+                     std::to_string(s.rejected));
+  }
+  return r;
+}
+
+json::object import_json(const ContactImportResult& r) {
+  const ImportSummary& s = r.summary;
+  auto counts = [](const std::map<std::string, std::uint64_t>& m) {
+    json::object o;
+    for (const auto& [k, n] : m) o[k] = n;
+    return o;
+  };
+  json::object out{{"dry_run", !r.written},
+                   {"delimiter", std::string(1, s.delimiter)},
+                   {"rows", s.rows},
+                   {"accepted", s.accepted},
+                   {"rejected", s.rejected},
+                   {"flagged", s.flagged},
+                   {"without_phone", s.without_phone},
+                   {"old_prefix_converted", s.old_prefix_converted},
+                   {"leading_zero_restored", s.leading_zero_restored},
+                   {"shared_phones", s.shared_phones},
+                   {"shared_phone_rows", s.shared_phone_rows},
+                   {"duplicate_codes", s.duplicate_codes},
+                   {"language_from_ethnicity", s.language_from_ethnicity},
+                   {"language_default", s.language_default},
+                   {"reasons", counts(s.reasons)},
+                   {"by_category", counts(s.by_category)},
+                   {"by_language", counts(s.by_language)},
+                   {"report", r.report.string()},
+                   {"report_rows", r.report_rows},
+                   {"seconds", r.seconds}};
+  json::array issues;
+  for (const auto& i : r.issues)
+    issues.push_back(json::object{{"line", i.line},
+                                  {"column", i.column},
+                                  {"value", i.value},
+                                  {"severity", std::string(severity_name(i.severity))},
+                                  {"reason", i.reason},
+                                  {"message", i.message}});
+  out["issues"] = std::move(issues);
+  if (r.written) {
+    out["inserted"] = r.inserted;
+    out["updated"] = r.updated;
+    out["unchanged"] = r.unchanged;
+  }
+  return out;
+}
+
+}  // namespace loa::engine
