@@ -43,6 +43,7 @@ try {
   await page.fill('#token', token);
   await page.click('#login-form button[type=submit]');
   await page.waitForSelector('#app', { state: 'visible', timeout: 10000 });
+  await page.waitForSelector('#login', { state: 'hidden', timeout: 5000 });
   if ((await page.evaluate(() => sessionStorage.getItem('loa.token'))) !== token)
     throw new Error('the token is not in sessionStorage');
 
