@@ -251,6 +251,10 @@ TEST_F(TwoWay, TheInboxListsFiltersAssignsAnswersAndCloses) {
   EXPECT_EQ(text("SELECT priority || '|' || channel || '|' || route || '|' || phone_e164 || '|' "
                  "|| body FROM outbox WHERE id = " + std::to_string(message)),
             "reply|sms|sms|+84912345678|Tháng 12 ạ. Xin cảm ơn.");
+  // The statistics count the answer as planned, in the household's area, like a bulk message.
+  EXPECT_EQ(count("SELECT COALESCE(SUM(s.planned), 0) FROM stats_summary s JOIN campaigns c ON "
+                  "c.id = s.campaign_id WHERE c.name = 'inbox' AND s.commune = 'Ea Tu'"),
+            1);
   InboxFilter answered;
   answered.statuses = {"answered"};
   EXPECT_EQ(list_inbox(*db_, answered).size(), 1u);
