@@ -64,3 +64,11 @@ token=$("$loa" token create --role viewer --name dashboard-e2e | tail -n 1)
 
 LOA_URL="http://127.0.0.1:$port/" LOA_TOKEN="$token" LOA_ARTIFACTS="$artifacts" \
   node "$here/dashboard.e2e.mjs"
+
+# Phones are masked in logs (ops/SECURITY.md): the daemon's log of this run, with its sends,
+# receipts and replies, holds no full phone number.
+if grep -nE '(\+?84|\b0)[35789][0-9]{8}\b' "$data/loa.log" | head -3 | grep . >&2; then
+  echo "run.sh: loa's log holds an unmasked phone number (above)" >&2
+  exit 1
+fi
+echo "run.sh: loa's log ($(wc -l <"$data/loa.log") lines) holds no unmasked phone number"
