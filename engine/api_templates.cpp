@@ -1,9 +1,13 @@
-// The template library over the REST API, read side (viewer role): GET /api/v1/templates and
-// GET /api/v1/templates/{key}, from the store as `loa templates list` reads it
-// (campaigns/template_store.hpp). Writing (PUT/DELETE) and preview are not served yet: templates
-// are loaded with `loa templates load` and previewed with `loa template preview`.
+// The template library over the REST API: GET /api/v1/templates and GET /api/v1/templates/{key}
+// (viewer), from the store as `loa templates list` reads it (campaigns/template_store.hpp), and
+// DELETE /api/v1/templates/{key} (operator), refused with 409 while a campaign that is not a
+// draft uses it. Creating or replacing (PUT) and preview are not served yet: templates are
+// loaded with `loa templates load` and previewed with `loa template preview`.
+#include <SQLiteCpp/Transaction.h>
+
 #include <boost/json/value.hpp>
 
+#include "campaigns/audit.hpp"
 #include "campaigns/template_store.hpp"
 #include "engine/api.hpp"
 #include "engine/api_services.hpp"
@@ -73,6 +77,40 @@ void add_template_endpoints(Router& router, const Services&) {
                 if (found.empty()) throw ApiError(404, "no template '" + key + "'");
                 return Response::json(template_json(found.front()));
               }});
+  router.add(
+      {http::verb::delete_, "/templates/{key}", ApiRole::kOperator, "Delete a template",
+       R"json({"responses":{"200":{"description":"{deleted: key}"},"404":{"description":"no such template"},"409":{"description":"a campaign that is not a draft uses it: {error, campaigns: [name]}"}}})json",
+       [](Request& req) {
+         const std::string& key = req.param("key");
+         auto& db = req.db();
+         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+         if (campaigns::read_stored_templates(db, key).empty())
+           throw ApiError(404, "no template '" + key + "'");
+         SQLite::Statement users(db,
+                                 "SELECT name FROM campaigns WHERE template_key = ? AND "
+                                 "state <> 'draft' ORDER BY name");
+         users.bind(1, key);
+         json::array names;
+         std::string list;
+         while (users.executeStep()) {
+           names.push_back(json::string(users.getColumn(0).getString()));
+           list += (list.empty() ? "" : ", ") + users.getColumn(0).getString();
+         }
+         if (!names.empty())
+           return Response::json(
+               json::object{{"error", "template '" + key + "' is used by campaign(s) " + list},
+                            {"campaigns", std::move(names)}},
+               409);
+         for (const char* sql : {"DELETE FROM template_variants WHERE template_key = ?",
+                                 "DELETE FROM templates WHERE key = ?"}) {
+           SQLite::Statement del(db, sql);
+           del.bind(1, key);
+           del.exec();
+         }
+         campaigns::record_audit(db, req.actor(), "templates.delete", "template:" + key, "");
+         tx.commit();
+         return Response::json(json::object{{"deleted", key}});
+       }});
 }
 
 }  // namespace loa::engine::api

@@ -74,5 +74,25 @@ TEST_F(ApiTemplates, ShowsOneTemplateWithItsVariants) {
   EXPECT_NE(json_of(missing).at("error").as_string().find("khong_co"), std::string::npos);
 }
 
+TEST_F(ApiTemplates, DeletesUnlessACampaignBeyondDraftUsesIt) {
+  const auto op = api_.token(ApiRole::kOperator, "điều hành");
+  api_.db().exec(
+      "INSERT INTO campaigns(id, name, template_key, channels, start_at, end_at, state) VALUES "
+      "(1, 'bhyt-2026', 'bhyt_nhac_han', 'sms', '2026-11-01T08:00:00+07:00', "
+      "'2026-12-01T08:00:00+07:00', 'running'),"
+      "(2, 'lu-nhap', 'lu_lut', 'sms', '2026-11-01T08:00:00+07:00', '2026-12-01T08:00:00+07:00', "
+      "'draft');");
+  EXPECT_EQ(api_.call("DELETE", "/api/v1/templates/lu_lut", viewer_).status, 403);
+  auto used = api_.call("DELETE", "/api/v1/templates/bhyt_nhac_han", op);
+  EXPECT_EQ(used.status, 409) << used.body;
+  EXPECT_EQ(json_of(used).at("campaigns").at(0).as_string(), "bhyt-2026");
+  EXPECT_EQ(api_.call("GET", "/api/v1/templates/bhyt_nhac_han", viewer_).status, 200);
+  // A draft does not hold a template.
+  auto gone = api_.call("DELETE", "/api/v1/templates/lu_lut", op);
+  ASSERT_EQ(gone.status, 200) << gone.body;
+  EXPECT_EQ(api_.call("GET", "/api/v1/templates/lu_lut", viewer_).status, 404);
+  EXPECT_EQ(api_.call("DELETE", "/api/v1/templates/lu_lut", op).status, 404);
+}
+
 }  // namespace
 }  // namespace loa::engine
