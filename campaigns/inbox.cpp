@@ -117,10 +117,17 @@ std::vector<InboxItem> list_inbox(SQLite::Database& db, const InboxFilter& filte
     sql += " AND r.assigned_to = ?";
     binds.push_back(filter.assigned_to);
   }
+  if (filter.after_id > 0) {
+    sql += " AND (r.received_at, r.id) < ((SELECT received_at FROM replies WHERE id = ?), ?)";
+  }
   sql += " ORDER BY r.received_at DESC, r.id DESC LIMIT ?";
   SQLite::Statement st(db, sql);
   int index = 0;
   for (const auto& b : binds) st.bind(++index, b);
+  if (filter.after_id > 0) {
+    st.bind(++index, filter.after_id);
+    st.bind(++index, filter.after_id);
+  }
   st.bind(++index, std::max(1, filter.limit));
   std::vector<InboxItem> out;
   while (st.executeStep()) out.push_back(read_item(st));

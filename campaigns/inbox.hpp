@@ -55,6 +55,8 @@ struct InboxFilter {
   std::string area;         // matches the household's province, commune or village; "" any
   std::string assigned_to;  // "" for anyone
   int limit = 50;           // newest first
+  // Keyset paging: only replies listed after this one (older, in the list's order); 0: none.
+  std::int64_t after_id = 0;
 };
 
 struct InboxItem {

@@ -305,6 +305,15 @@ json::value Request::json_body() const {
   return v;
 }
 
+std::int64_t Request::id_param(const std::string& name, std::string_view what) const {
+  const std::string& text = param(name);
+  std::int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
+    throw ApiError(404, "no " + std::string(what) + " with id '" + text + "'");
+  return id;
+}
+
 Page Request::page() const {
   Page p;
   p.limit = query_int("limit", 1, kMaxPageLimit).value_or(kDefaultPageLimit);

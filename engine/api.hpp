@@ -162,6 +162,8 @@ class Request {
   std::filesystem::path upload;  // upload endpoints: the spooled body
 
   const std::string& param(const std::string& name) const;
+  // A path parameter that must be a positive id; 404 "no <what> with id '…'" otherwise.
+  std::int64_t id_param(const std::string& name, std::string_view what) const;
   // A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query(std::string_view key) const;
   // An integer query parameter within [min, max] (400 naming it otherwise).

@@ -12,16 +12,20 @@ namespace http = boost::beast::http;
 
 void add_campaign_endpoints(Router& router, const Services& services);
 void add_contact_endpoints(Router& router, const Services& services);
+void add_inbox_endpoints(Router& router, const Services& services);
 void add_message_endpoints(Router& router, const Services& services);
 void add_route_endpoints(Router& router, const Services& services);
 void add_stats_endpoints(Router& router, const Services& services);
+void add_template_endpoints(Router& router, const Services& services);
 
 void add_endpoints(Router& router, const Services& services) {
   add_campaign_endpoints(router, services);
   add_contact_endpoints(router, services);
+  add_inbox_endpoints(router, services);
   add_message_endpoints(router, services);
   add_route_endpoints(router, services);
   add_stats_endpoints(router, services);
+  add_template_endpoints(router, services);
   router.add({http::verb::get, "/whoami", ApiRole::kViewer, "The token's name and role",
               R"json({"responses":{"200":{"description":"{\"name\":\"…\",\"role\":\"viewer\"}"}}})json",
               [](Request& req) {

@@ -13,6 +13,7 @@
 #include "campaigns/phone.hpp"
 #include "engine/cli.hpp"
 #include "engine/clock.hpp"
+#include "engine/inbox_json.hpp"
 #include "engine/template_settings.hpp"
 
 namespace loa::engine::cli {
@@ -21,29 +22,7 @@ namespace {
 namespace json = boost::json;
 using campaigns::InboxItem;
 
-json::object to_json(const InboxItem& i) {
-  return json::object{{"id", i.id},
-                      {"received_at", i.received_at},
-                      {"route", i.route},
-                      {"phone", i.phone},
-                      {"zalo_user", i.zalo_user},
-                      {"text", i.text},
-                      {"status", i.status},
-                      {"rule", i.rule},
-                      {"assigned_to", i.assigned_to},
-                      {"household_id", i.household_id},
-                      {"household_name", i.household_name},
-                      {"household_code", i.household_code},
-                      {"unknown_sender", i.unknown_sender},
-                      {"language", i.language},
-                      {"area", json::object{{"province", i.province},
-                                            {"commune", i.commune},
-                                            {"village", i.village}}},
-                      {"campaign", i.campaign},
-                      {"answer_message_id", i.answer_message_id},
-                      {"answer_state", i.answer_state},
-                      {"updated_at", i.updated_at}};
-}
+json::object to_json(const InboxItem& i) { return inbox_item_json(i); }
 
 std::string sender(const InboxItem& i, bool mask) {
   std::string who = !i.phone.empty() ? (mask ? campaigns::mask_phone(i.phone) : i.phone)

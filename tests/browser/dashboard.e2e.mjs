@@ -72,7 +72,13 @@ try {
   await page.waitForSelector('#panel-inbox', { state: 'visible', timeout: 5000 });
   await page.waitForFunction(() => !document.getElementById('inbox').textContent.includes('Đang tải'),
     null, { timeout: 10000 });
-  step('inbox: ' + (await page.locator('#inbox').innerText()).split('\n')[0]);
+  if (await page.locator('#inbox-missing').count()) throw new Error('the inbox endpoint is missing');
+  // The simulator's households reply (reply_rate): their replies reach the inbox table.
+  await page.waitForSelector('#inbox table tbody tr', { timeout: 20000 }).catch(async () => {
+    await page.click('#open-inbox');  // the panel refreshes when opened again
+    await page.waitForSelector('#inbox table tbody tr', { timeout: 10000 });
+  });
+  step('inbox: ' + (await page.locator('#inbox tbody tr').count()) + ' replies shown');
   await page.screenshot({ path: `${artifacts}/dashboard-inbox.png`, fullPage: true });
 
   if (external.length) throw new Error('requests left loa: ' + external.join(', '));
