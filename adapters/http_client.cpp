@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -123,6 +124,17 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, last - first + 1);
 }
 
+// "scheme://authority" of a URL, lowercased: requests with the same origin share curl's
+// per-host connections (a different spelling of one host only splits the admission count;
+// curl's own CURLMOPT_MAX_HOST_CONNECTIONS still holds).
+std::string origin_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto end = url.find_first_of("/?#", scheme == std::string_view::npos ? 0 : scheme + 3);
+  std::string o(url.substr(0, end));
+  for (char& c : o) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return o;
+}
+
 // Empty when the request may be handed to curl, else why not.
 std::string invalid(const HttpRequest& r) {
   if (!is_token(r.method)) return "bad method";
@@ -157,6 +169,10 @@ struct Transfer {
   HttpRequest request;
   HttpClient::Handler handler;
   asio::any_completion_executor work;  // the handler's executor, kept busy until completion
+  // When the request must have completed: set on arrival, so that waiting for a connection
+  // (State::Origin) counts against HttpRequest::timeout as waiting inside curl did.
+  std::chrono::steady_clock::time_point deadline;
+  std::string origin;  // scheme://authority, the key of its State::Origin
   HttpResponse response;
   curl_slist* header_list = nullptr;
   std::array<char, CURL_ERROR_SIZE> error{};
@@ -212,6 +228,8 @@ struct HttpClient::State : std::enable_shared_from_this<State> {
 
   void init();
   void submit(std::unique_ptr<Transfer> t);
+  bool begin(std::unique_ptr<Transfer> t);
+  void release(const std::string& origin) noexcept;
   void complete(std::unique_ptr<Transfer> t, error_code ec);
   void shutdown() noexcept;
 
@@ -249,6 +267,19 @@ struct HttpClient::State : std::enable_shared_from_this<State> {
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers;
   std::vector<CURL*> idle_easy;  // reset handles, kept for their TLS session cache
+
+  // Admission per origin: at most max_connections_per_host of an origin's transfers are in the
+  // multi handle at once; the rest wait here, in arrival order, and the next one is added as
+  // soon as one finishes (its connection is then idle in curl's cache, so it is reused at
+  // once). Without this, the surplus waited in curl's own pending list, which (curl 7.88)
+  // wakes one waiter per finished transfer through a 0 ms timer; a woken waiter that loses
+  // the idle connection to a newer transfer goes back to sleep, so the number of transfers
+  // actually in flight decays towards one, whatever the connection cap (see the commit).
+  struct Origin {
+    std::size_t active = 0;  // its transfers in the multi handle
+    std::deque<std::unique_ptr<Transfer>> waiting;
+  };
+  std::unordered_map<std::string, Origin> origins;
 };
 
 void HttpClient::State::init() {
@@ -297,7 +328,10 @@ bool HttpClient::State::configure(CURL* easy, Transfer& t) {
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   set(CURLOPT_PRIVATE, static_cast<void*>(&t));
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+  // What is left of the request's timeout after any wait for a connection (at least 1 ms).
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      t.deadline - std::chrono::steady_clock::now());
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<long long>(1, left.count())));
   set(CURLOPT_USERAGENT, options.user_agent.c_str());
   set(CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
   set(CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
@@ -354,24 +388,60 @@ void HttpClient::State::submit(std::unique_ptr<Transfer> t) {
     t->response.detail = std::move(why);
     return complete(std::move(t), HttpErrc::kInvalidRequest);
   }
-  CURL* easy = take_easy();
-  if (!easy) {
-    t->response.detail = "curl_easy_init failed";
-    return complete(std::move(t), HttpErrc::kOther);
+  t->origin = origin_of(t->request.url);
+  Origin& o = origins[t->origin];
+  if (o.active >= static_cast<std::size_t>(options.max_connections_per_host)) {
+    o.waiting.push_back(std::move(t));
+    return;
   }
+  ++o.active;
+  const std::string origin = t->origin;
+  if (!begin(std::move(t))) release(origin);
+}
+
+// Hands an admitted transfer to curl; false when it could not be (it is then completed with
+// the reason). Never touches `origins`: the caller keeps the admission count.
+bool HttpClient::State::begin(std::unique_ptr<Transfer> t) {
+  auto fail = [this](std::unique_ptr<Transfer> failed, HttpErrc e, std::string detail) {
+    failed->response.detail = std::move(detail);
+    complete(std::move(failed), e);
+    return false;
+  };
+  if (std::chrono::steady_clock::now() >= t->deadline) {
+    return fail(std::move(t), HttpErrc::kTimeout, "timed out waiting for a connection");
+  }
+  CURL* easy = take_easy();
+  if (!easy) return fail(std::move(t), HttpErrc::kOther, "curl_easy_init failed");
   if (!configure(easy, *t)) {
     recycle_easy(easy);
-    t->response.detail = "curl_easy_setopt failed";
-    return complete(std::move(t), HttpErrc::kOther);
+    return fail(std::move(t), HttpErrc::kOther, "curl_easy_setopt failed");
   }
-  Transfer& ref = *t;
   transfers.emplace(easy, std::move(t));
   if (const CURLMcode mc = curl_multi_add_handle(multi, easy); mc != CURLM_OK) {
     auto node = transfers.extract(easy);
     recycle_easy(easy);
-    ref.response.detail = curl_multi_strerror(mc);
-    complete(std::move(node.mapped()), HttpErrc::kOther);
+    return fail(std::move(node.mapped()), HttpErrc::kOther, curl_multi_strerror(mc));
   }
+  return true;
+}
+
+// One of the origin's admitted transfers is over: admit the next ones that wait, in order.
+void HttpClient::State::release(const std::string& origin) noexcept {
+  auto it = origins.find(origin);
+  if (it == origins.end()) return;
+  Origin& o = it->second;
+  if (o.active > 0) --o.active;
+  const auto cap = static_cast<std::size_t>(options.max_connections_per_host);
+  try {
+    while (!stopping && multi && o.active < cap && !o.waiting.empty()) {
+      std::unique_ptr<Transfer> next = std::move(o.waiting.front());
+      o.waiting.pop_front();
+      ++o.active;
+      if (!begin(std::move(next))) --o.active;
+    }
+  } catch (...) {  // out of memory completing a waiter: its handler is lost with it
+  }
+  if (o.active == 0 && o.waiting.empty()) origins.erase(it);
 }
 
 void HttpClient::State::complete(std::unique_ptr<Transfer> t, error_code ec) {
@@ -405,6 +475,8 @@ void HttpClient::State::finish_done() noexcept {
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     t->response.status = status;
     recycle_easy(easy);
+    std::string origin;
+    std::swap(origin, t->origin);
     error_code ec;
     if (rc != CURLE_OK) {
       ec = classify(rc, t->too_large);
@@ -417,6 +489,7 @@ void HttpClient::State::finish_done() noexcept {
       complete(std::move(t), ec);
     } catch (...) {  // post failed (out of memory): the handler is lost with the transfer
     }
+    release(origin);  // its connection is idle in curl's cache now: the next request takes it
   }
 }
 
@@ -627,6 +700,16 @@ void HttpClient::State::shutdown() noexcept {
     }
   }
   transfers.clear();
+  for (auto& [origin, o] : origins) {
+    for (auto& t : o.waiting) {
+      try {
+        t->response.detail = "closed";
+        complete(std::move(t), HttpErrc::kClosed);
+      } catch (...) {
+      }
+    }
+  }
+  origins.clear();
   curl_multi_cleanup(multi);  // closes the cached connections through on_close
   multi = nullptr;
   for (CURL* easy : idle_easy) curl_easy_cleanup(easy);
@@ -657,6 +740,7 @@ void HttpClient::start(HttpRequest request, Handler handler) {
                            asio::execution::outstanding_work.tracked);
   auto t = std::make_unique<Transfer>(std::move(request), std::move(handler), std::move(work),
                                       options_.max_response_bytes);
+  t->deadline = std::chrono::steady_clock::now() + t->request.timeout;
   State& s = *state_;
   s.requests.fetch_add(1);
   if (s.in_flight.fetch_add(1) >= options_.max_in_flight) {

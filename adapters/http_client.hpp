@@ -9,8 +9,11 @@
 //    classifies statuses). On failure `ec` is an HttpErrc and the response holds what had
 //    arrived (possibly partial) plus curl's message in `detail`, for logs.
 //  - Connections are kept alive and reused across requests; at most max_connections_per_host
-//    are open to one host and max_total_connections in all (requests beyond wait for a free
-//    connection inside curl, their timeout running).
+//    are open to one host and max_total_connections in all. At most max_connections_per_host
+//    requests to one origin (scheme://host:port as spelled in the URL) are handed to curl at
+//    once; the rest wait in the client in arrival order, their timeout running, and one is
+//    handed over as soon as another to that origin finishes (so all the connections stay
+//    busy). A waiting request whose timeout ran out fails with kTimeout when its turn comes.
 //  - Every request has a timeout (HttpRequest::timeout, the whole exchange, connect included);
 //    it must be positive. Responses larger than max_response_bytes (headers and body) fail
 //    with kTooLarge. At most max_in_flight requests are accepted at once; one more completes
