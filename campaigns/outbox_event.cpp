@@ -273,10 +273,9 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         // kLatest: the household's latest message (the outbox_household index).
         "SELECT campaign_id, created_at, id FROM outbox WHERE household_id = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
-        // kHistory: once per message and kind; nothing for an unknown message.
+        // kHistory: once per message and kind (apply() runs it only for a row it has read).
         "INSERT OR IGNORE INTO delivery_history(message_id, event, provider_id, reason, at, "
-        "recorded_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM outbox "
-        "WHERE id = ?1)",
+        "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         // kOrphan
         "INSERT INTO orphan_receipts(message_ref, event, provider_id, at) VALUES (?1, ?2, ?3, ?4)",
     };
