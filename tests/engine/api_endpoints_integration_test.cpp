@@ -434,6 +434,7 @@ TEST_F(ApiEndpoints, EveryDocumentedOperationAnswers) {
   auto doc = json_of(call("GET", "/api/v1/openapi.json", ""));
   const auto& paths = doc.at("paths").as_object();
   int operations = 0;
+  int role_checked = 0;
   for (const auto& [path, item] : paths) {
     for (const auto& [verb, op] : item.as_object()) {
       ++operations;
@@ -455,10 +456,21 @@ TEST_F(ApiEndpoints, EveryDocumentedOperationAnswers) {
         EXPECT_TRUE(op.as_object().contains("x-loa-role")) << path;
         // Without a token, every operation but the document is refused.
         EXPECT_EQ(call(method, target, "").status, 401) << method << " " << target;
+        // And a token one role below the operation's minimum is refused with 403, before the
+        // handler runs (so nothing is read or written for it).
+        const std::string role(op.as_object().at("x-loa-role").as_string());
+        const std::string* below = role == "admin" ? op_ : role == "operator" ? viewer_ : nullptr;
+        if (below) {
+          ++role_checked;
+          EXPECT_EQ(call(method, target, *below).status, 403) << method << " " << target;
+        } else {
+          EXPECT_EQ(role, "viewer") << method << " " << target;
+        }
       }
     }
   }
   EXPECT_GE(operations, 25);
+  EXPECT_GE(role_checked, 10);  // the write operations and the admin ones
   // And an undocumented path does not answer.
   EXPECT_EQ(call("GET", "/api/v1/undocumented", *admin_).status, 404);
 }
