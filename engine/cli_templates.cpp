@@ -2,8 +2,9 @@
 //
 // The template library lives in the store (engine/migrations/0003_templates.sql) as the texts
 // that were loaded; campaigns/template_store.hpp reads it back and compiles it. Everything about
-// text — syntax, fallback, encoding, segments, prices — is in templates/; this file validates,
-// writes the store and prints.
+// text — syntax, fallback, encoding, segments, prices — is in templates/; validating, writing
+// the store and rendering a preview are in engine/template_operations.* (shared with the REST
+// API, engine/api_templates.cpp); this file reads files and arguments and prints.
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -25,8 +26,8 @@
 #include <vector>
 
 #include "campaigns/template_store.hpp"
-#include "campaigns/audit.hpp"
 #include "engine/cli.hpp"
+#include "engine/template_operations.hpp"
 #include "engine/template_settings.hpp"
 #include "templates/campaign_estimate.hpp"
 #include "templates/clean_text.hpp"
@@ -46,21 +47,6 @@ namespace json = boost::json;
 namespace tpl = loa::templates;
 using campaigns::compile_stored;
 using campaigns::StoredTemplate;
-
-// ---- Configuration to templates ----------------------------------------------------------------
-
-std::string describe_routes(const tpl::RouteTable& routes) {
-  const tpl::Route& sms = routes.sms;
-  std::string out = "sms " + std::string(tpl::to_string(sms.sms_mode));
-  if (sms.sms_mode == tpl::SmsMode::kAscii && sms.strip_minority_letters) {
-    out += " (strips minority letters)";
-  }
-  out += ", at most " + std::to_string(sms.max_segments) + " segments, " +
-         tpl::format_vnd(sms.price_vnd) + " VND/segment; zalo_zns " +
-         tpl::format_vnd(routes.zalo_zns.price_vnd) + " VND/message; zalo_oa " +
-         tpl::format_vnd(routes.zalo_oa.price_vnd) + " VND/message";
-  return out;
-}
 
 // ---- JSON output -------------------------------------------------------------------------------
 
@@ -143,78 +129,6 @@ int run_sms_inspect(const std::string& argument) {
 
 // ---- The library in the store ------------------------------------------------------------------
 
-std::string zns_params_json(const std::vector<tpl::ZnsParamSource>& params) {
-  json::array array;
-  for (const tpl::ZnsParamSource& param : params) {
-    array.push_back(
-        json::object{{"name", param.name}, {"value", param.value}, {"max_chars", param.max_chars}});
-  }
-  return json::serialize(array);
-}
-
-
-enum class SaveOutcome { kInserted, kUpdated, kUnchanged };
-
-// What loading `source` does to the store, and the revision the template then has.
-SaveOutcome compare(const std::optional<StoredTemplate>& existing,
-                    const tpl::TemplateSource& source, int* revision) {
-  if (!existing) {
-    *revision = 1;
-    return SaveOutcome::kInserted;
-  }
-  // Both compiled, so that both are in the same normal form (NFC, sorted).
-  if (compile_stored(*existing).source() == source) {
-    *revision = existing->revision;
-    return SaveOutcome::kUnchanged;
-  }
-  *revision = existing->revision + 1;
-  return SaveOutcome::kUpdated;
-}
-
-// Writes a template that compare() found new or changed, with its audit record.
-void save_template(SQLite::Database& db, const tpl::TemplateSource& source, const std::string& file,
-                   bool existing, int revision) {
-  if (existing) {
-    SQLite::Statement update(db,
-                             "UPDATE templates SET topic = ?, description = ?, source_file = ?, "
-                             "revision = ?, "
-                             "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE key = ?");
-    update.bind(1, source.topic);
-    update.bind(2, source.description);
-    update.bind(3, file);
-    update.bind(4, revision);
-    update.bind(5, source.key);
-    update.exec();
-  } else {
-    SQLite::Statement insert(
-        db, "INSERT INTO templates (key, topic, description, source_file) VALUES (?, ?, ?, ?)");
-    insert.bind(1, source.key);
-    insert.bind(2, source.topic);
-    insert.bind(3, source.description);
-    insert.bind(4, file);
-    insert.exec();
-  }
-  SQLite::Statement clear(db, "DELETE FROM template_variants WHERE template_key = ?");
-  clear.bind(1, source.key);
-  clear.exec();
-  SQLite::Statement variant_row(db,
-                                "INSERT INTO template_variants (template_key, language, channel, "
-                                "body, zns_template_id, zns_params) VALUES (?, ?, ?, ?, ?, ?)");
-  for (const tpl::VariantSource& variant : source.variants) {
-    variant_row.reset();
-    variant_row.bind(1, source.key);
-    variant_row.bind(2, variant.language);
-    variant_row.bind(3, std::string(tpl::to_string(variant.channel)));
-    variant_row.bind(4, variant.text);
-    variant_row.bind(5, variant.zns_template_id);
-    variant_row.bind(6, zns_params_json(variant.zns_params));
-    variant_row.exec();
-  }
-  campaigns::record_audit(db, actor(), "templates.load", "template:" + source.key,
-                          (existing ? "updated to revision " : "created at revision ") +
-                              std::to_string(revision) + " from " + file);
-}
-
 // "sms: vi; awaiting rad, cmo, jra · zalo_oa: vi · zalo_zns: vi"
 std::string describe_variants(const tpl::TemplateDef& definition) {
   std::string out;
@@ -232,13 +146,6 @@ std::string describe_variants(const tpl::TemplateDef& definition) {
     if (!awaiting.empty()) out += " (awaiting translation: " + awaiting + ")";
   }
   return out;
-}
-
-tpl::ValidationContext validation_context(const Config& config) {
-  tpl::ValidationContext context;
-  context.routes = routes_from(config);
-  context.fallback = fallback_from(config);
-  return context;
 }
 
 // ---- loa templates load ------------------------------------------------------------------------
@@ -290,9 +197,10 @@ int run_templates_load(Context& ctx, const std::string& file, bool dry_run) {
     const std::optional<StoredTemplate> stored =
         it == existing.end() ? std::nullopt : std::optional<StoredTemplate>(it->second);
     int revision = 0;
-    const SaveOutcome outcome = compare(stored, definition.source(), &revision);
+    const SaveOutcome outcome = compare_template(stored, definition.source(), &revision);
     if (!dry_run && outcome != SaveOutcome::kUnchanged) {
-      save_template(ctx.store(), definition.source(), file, stored.has_value(), revision);
+      save_template(ctx.store(), definition.source(), file, stored.has_value(), revision, actor(),
+                    "templates.load");
     }
     const char* verb = outcome == SaveOutcome::kInserted  ? "new"
                        : outcome == SaveOutcome::kUpdated ? "updated"
@@ -351,88 +259,6 @@ int run_templates_list(Context& ctx) {
   return kExitOk;
 }
 
-// ---- Households for a preview ------------------------------------------------------------------
-
-struct PreviewHousehold {
-  tpl::HouseholdVariables variables;
-  std::string origin;  // "store" or "built-in sample"
-};
-
-const char* const kHouseholdColumns =
-    "SELECT h.id, COALESCE(h.household_code, ''), h.name, h.language, "
-    "COALESCE(h.ethnicity, ''), COALESCE(h.category, ''), COALESCE(c.label_vi, ''), "
-    "COALESCE(h.province, ''), COALESCE(h.commune, ''), COALESCE(h.village, ''), "
-    "COALESCE(h.district, ''), h.has_zalo, h.attributes "
-    "FROM households h LEFT JOIN categories c ON c.code = h.category ";
-
-PreviewHousehold household_from_row(SQLite::Statement& row) {
-  PreviewHousehold household;
-  tpl::HouseholdVariables& v = household.variables;
-  v.id = std::to_string(row.getColumn(0).getInt64());
-  v.household_code = row.getColumn(1).getString();
-  v.name = row.getColumn(2).getString();
-  v.language = row.getColumn(3).getString();
-  v.ethnicity = row.getColumn(4).getString();
-  v.category = row.getColumn(5).getString();
-  v.category_label = row.getColumn(6).getString();
-  v.province = row.getColumn(7).getString();
-  v.commune = row.getColumn(8).getString();
-  v.village = row.getColumn(9).getString();
-  v.district = row.getColumn(10).getString();
-  v.has_zalo = row.getColumn(11).getInt() != 0;
-  // Attributes are a JSON object; a value that is not a string is used in its JSON spelling.
-  try {
-    const json::value attributes = json::parse(row.getColumn(12).getString());
-    if (attributes.is_object()) {
-      for (const auto& member : attributes.get_object()) {
-        v.attributes.emplace_back(std::string(member.key()),
-                                  member.value().is_string()
-                                      ? std::string(member.value().get_string())
-                                      : json::serialize(member.value()));
-      }
-    }
-  } catch (const std::exception&) {
-    // Unreadable attributes: the household renders without them (reported as missing).
-  }
-  household.origin = "store";
-  return household;
-}
-
-std::optional<PreviewHousehold> household_by_id(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement query(
-      db, std::string(kHouseholdColumns) + "WHERE h.id = ? OR h.household_code = ? LIMIT 1");
-  std::int64_t numeric = -1;
-  if (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos && id.size() < 19) {
-    numeric = std::stoll(id);
-  }
-  query.bind(1, numeric);
-  query.bind(2, id);
-  if (!query.executeStep()) return std::nullopt;
-  return household_from_row(query);
-}
-
-// N households that cover the languages first: the first of each language, then the second of
-// each, and so on; built-in samples when the store has no households.
-std::vector<PreviewHousehold> sample_households(Context& ctx, int count) {
-  std::vector<PreviewHousehold> out;
-  if (ctx.store_exists()) {
-    SQLite::Statement query(
-        ctx.store(),
-        std::string(kHouseholdColumns) +
-            "ORDER BY row_number() OVER (PARTITION BY h.language ORDER BY h.id), h.language "
-            "LIMIT ?");
-    query.bind(1, count);
-    while (query.executeStep()) out.push_back(household_from_row(query));
-  }
-  if (out.empty()) {
-    for (tpl::HouseholdVariables& sample : tpl::sample_households()) {
-      if (static_cast<int>(out.size()) >= count) break;
-      out.push_back({std::move(sample), "built-in sample"});
-    }
-  }
-  return out;
-}
-
 // ---- loa template preview ----------------------------------------------------------------------
 
 struct PreviewArgs {
@@ -473,17 +299,13 @@ std::string language_label(const tpl::LanguageChoice& choice) {
          std::string(tpl::to_string(choice.reason));
 }
 
-void print_message(std::ostream& os, const tpl::RenderedMessage& message, const tpl::Value& context,
-                   const tpl::RouteTable& routes) {
+void print_message(std::ostream& os, const PreviewMessage& item, const tpl::RouteTable& routes) {
+  const tpl::RenderedMessage& message = item.message;
   const tpl::Route& route = routes.for_channel(message.channel);
   os << tpl::to_string(message.channel) << " [" << language_label(message.language) << "]\n";
   const tpl::Variant* variant = message.language.variant;
   if (message.channel == tpl::Channel::kSms && variant != nullptr) {
-    // Both spellings, whatever the route decides, so the operator sees the trade-off.
-    auto rendered = tpl::render_clean(variant->text, context, nullptr);
-    auto forms =
-        rendered ? tpl::sms_forms(*rendered) : tpl::TextResult<tpl::SmsForms>(rendered.error());
-    if (forms) {
+    if (const auto& forms = item.forms) {
       os << form_line("with diacritics", forms->accented_count, route) << "\n";
       print_indented(os, forms->accented, "    ");
       os << form_line("without diacritics", forms->unaccented_count, route) << "\n";
@@ -564,16 +386,7 @@ int run_template_preview(Context& ctx, const PreviewArgs& args) {
       std::cerr << "loa: --var takes NAME=VALUE (campaign.NAME), got '" << assignment << "'\n";
       return kExitUsage;
     }
-    std::string name = assignment.substr(0, eq);
-    if (name.starts_with("campaign.")) name = name.substr(9);
-    const std::string value = assignment.substr(eq + 1);
-    const auto it = std::find_if(campaign.begin(), campaign.end(),
-                                 [&](const auto& pair) { return pair.first == name; });
-    if (it != campaign.end()) {
-      it->second = value;
-    } else {
-      campaign.emplace_back(name, value);
-    }
+    set_campaign_variable(campaign, assignment.substr(0, eq), assignment.substr(eq + 1));
   }
 
   // Households.
@@ -591,7 +404,8 @@ int run_template_preview(Context& ctx, const PreviewArgs& args) {
     }
     households.push_back(std::move(*household));
   } else {
-    households = sample_households(ctx, args.sample > 0 ? args.sample : 1);
+    households = sample_households(ctx.store_exists() ? &ctx.store() : nullptr,
+                                   args.sample > 0 ? args.sample : 1);
   }
 
   std::ostream& os = std::cout;
@@ -602,42 +416,31 @@ int run_template_preview(Context& ctx, const PreviewArgs& args) {
   os << "routes: " << describe_routes(routes) << "\n";
   os << "languages: " << chain.describe() << "\n";
 
-  tpl::LanguageReport report;
-  tpl::EstimateBuilder estimate;
-  bool problems = false;
-  for (const PreviewHousehold& household : households) {
-    const tpl::HouseholdVariables& v = household.variables;
+  const TemplatePreview preview =
+      preview_template(*definition, std::move(households), campaign, chain, routes);
+  for (const HouseholdPreview& item : preview.households) {
+    const tpl::HouseholdVariables& v = item.household.variables;
     os << "\n── household " << v.id << ": " << v.name << " (language "
        << (v.language.empty() ? "none" : v.language);
     for (const std::string* part : {&v.category_label, &v.village, &v.commune}) {
       if (!part->empty()) os << ", " << *part;
     }
-    os << ") [" << household.origin << "]\n";
-    std::size_t removed = 0;
-    auto context = tpl::make_context(v, campaign, &removed);
-    if (!context) {
-      os << "  error: " << context.error().message << "\n";
-      problems = true;
+    os << ") [" << item.household.origin << "]\n";
+    if (!item.error.empty()) {
+      os << "  error: " << item.error << "\n";
       continue;
     }
-    if (removed != 0) {
-      os << "  note: " << removed << " control or invisible characters removed from its values\n";
+    if (item.removed != 0) {
+      os << "  note: " << item.removed
+         << " control or invisible characters removed from its values\n";
     }
-    for (const tpl::Channel channel : tpl::kAllChannels) {
-      if (!definition->has_channel(channel)) continue;
-      const tpl::RenderedMessage message =
-          tpl::render_message(*definition, channel, *context, v.language, chain, routes);
-      print_message(os, message, *context, routes);
-      report.add(channel, message.language);
-      estimate.add(message);
-      problems = problems || !message.ok();
-    }
+    for (const PreviewMessage& message : item.messages) print_message(os, message, routes);
   }
 
   os << "\nlanguages used:\n";
-  std::istringstream lines(report.describe());
+  std::istringstream lines(preview.languages.describe());
   for (std::string line; std::getline(lines, line);) os << "  " << line << "\n";
-  const tpl::CampaignEstimate total = estimate.result();
+  const tpl::CampaignEstimate& total = preview.estimate;
   os << "estimate, if every household above got this template on each channel:\n";
   os << fmt::format("  {:<10} {:<9} {:>8} {:>14} {:>12}\n", "route", "language", "messages",
                     "segments/msgs", "VND");
@@ -653,7 +456,7 @@ int run_template_preview(Context& ctx, const PreviewArgs& args) {
     os << "  " << plural(total.unsendable, "message", "messages")
        << " cannot be sent as is (see the errors above)\n";
   }
-  return problems ? kExitFailure : kExitOk;
+  return preview.problems ? kExitFailure : kExitOk;
 }
 
 }  // namespace
