@@ -200,14 +200,42 @@ std::vector<OutboxEvent> decode_events(std::string_view text) {
 }
 
 std::string format_epoch_ms(long long at_ms) {
-  const std::time_t secs = static_cast<std::time_t>(at_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[80];  // room for any int year, so the compiler can prove nothing is cut
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(at_ms % 1000));
-  return buf;
+  using namespace std::chrono;
+  // Called once per event on the results path: civil-date arithmetic and digits written by
+  // hand (gmtime_r takes glibc's time-zone lock, snprintf parses its format every time).
+  const sys_time<milliseconds> t{milliseconds{at_ms}};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const int y = static_cast<int>(ymd.year());
+  if (at_ms < 0 || y > 9999) {
+    // Outside the four-digit years: the general form (never on the hot path).
+    const std::time_t secs = static_cast<std::time_t>(at_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[80];  // room for any int year, so the compiler can prove nothing is cut
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(at_ms % 1000));
+    return buf;
+  }
+  long long ms = (t - day).count();  // 0 .. 86,399,999
+  const int milli = static_cast<int>(ms % 1000);
+  ms /= 1000;
+  const int sec = static_cast<int>(ms % 60), min = static_cast<int>(ms / 60 % 60),
+            hour = static_cast<int>(ms / 3600);
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  put(8, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  put(11, hour, 2);
+  put(14, min, 2);
+  put(17, sec, 2);
+  put(20, milli, 3);
+  return out;
 }
 
 // ---- applying -----------------------------------------------------------------------------
@@ -273,9 +301,6 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         // kLatest: the household's latest message (the outbox_household index).
         "SELECT campaign_id, created_at, id FROM outbox WHERE household_id = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
-        // kHistory: once per message and kind (apply() runs it only for a row it has read).
-        "INSERT OR IGNORE INTO delivery_history(message_id, event, provider_id, reason, at, "
-        "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         // kOrphan
         "INSERT INTO orphan_receipts(message_ref, event, provider_id, at) VALUES (?1, ?2, ?3, ?4)",
     };
@@ -287,11 +312,22 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
   return *slot;
 }
 
+namespace {
+// Strings are bound without SQLite's copy: every argument of run() outlives its exec().
+void bind_arg(SQLite::Statement& st, int index, const std::string& value) {
+  st.bindNoCopy(index, value);
+}
+template <class T>
+void bind_arg(SQLite::Statement& st, int index, const T& value) {
+  st.bind(index, value);
+}
+}  // namespace
+
 template <class... Args>
 int OutboxEventApplier::run(Stmt which, const Args&... args) {
   auto& st = stmt(which);
   int index = 0;
-  (st.bind(++index, args), ...);
+  (bind_arg(st, ++index, args), ...);
   return st.exec();
 }
 
@@ -299,6 +335,7 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
   const std::string now = now_text();
   int changed = 0;
   orphans_ = 0;
+  history_.clear();  // rows of an apply() that threw point into its batch: never written
   for (const OutboxEvent& e : events) {
     if (e.kind == Kind::kReply) {
       changed += apply_reply(e, now);
@@ -306,10 +343,10 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
     }
     const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
     const auto id = static_cast<std::int64_t>(e.message_id);
-    // One read tells whether the message is known and gives its facts for the statistics.
-    const std::optional<OutboxRowFacts> before =
-        id > 0 ? rows_.read(e.message_id) : std::optional<OutboxRowFacts>();
-    if (!before) {
+    // One read tells whether the message is known and gives its facts for the statistics
+    // (into a member, so its strings' storage is reused from event to event).
+    const bool known = id > 0 && rows_.read(e.message_id, before_);
+    if (!known) {
       // A receipt for an id the outbox does not know is kept and counted as orphaned.
       if (e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered) {
         ++orphans_;
@@ -318,7 +355,9 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
       }
       continue;
     }
-    run(kHistory, id, std::string(to_string(e.kind)), e.provider_id, e.reason, at, now);
+    // The history row is written with the batch's others at the end (flush_history): it
+    // depends on nothing the UPDATE below changes.
+    history_.push_back({id, &e, at});
     const int changed_before = changed;
     switch (e.kind) {
       case Kind::kSent:
@@ -346,10 +385,46 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
         break;
     }
     if (changed != changed_before)
-      count(e, *before, e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0));
+      count(e, before_, e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0));
   }
+  flush_history(now);
   deltas_.apply(db_);
   return changed;
+}
+
+void OutboxEventApplier::flush_history(const std::string& now) {
+  // Once per message and kind: INSERT OR IGNORE against UNIQUE(message_id, event); the rows
+  // keep the events' order, so the first of two events of one kind in a batch wins, as it did
+  // with one INSERT per event. Chunks of 2^k rows, so a handful of statements serve any batch.
+  std::size_t next = 0;
+  while (next < history_.size()) {
+    std::size_t log2 = kHistoryChunkLog2;
+    while ((std::size_t{1} << log2) > history_.size() - next) --log2;
+    const std::size_t rows = std::size_t{1} << log2;
+    auto& slot = history_stmts_[log2];
+    if (!slot) {
+      std::string sql =
+          "INSERT OR IGNORE INTO delivery_history(message_id, event, provider_id, reason, at, "
+          "recorded_at) VALUES ";
+      for (std::size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?,?,?,?,?,?)" : ",(?,?,?,?,?,?)";
+      slot = std::make_unique<SQLite::Statement>(db_, sql);
+    }
+    SQLite::Statement& st = *slot;
+    st.tryReset();
+    int index = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const HistoryRow& h = history_[next + r];
+      st.bind(++index, h.message_id);
+      st.bindNoCopy(++index, to_string(h.event->kind).data());  // a NUL-terminated literal
+      st.bindNoCopy(++index, h.event->provider_id);
+      st.bindNoCopy(++index, h.event->reason);
+      st.bindNoCopy(++index, h.at);
+      st.bindNoCopy(++index, now);
+    }
+    st.exec();
+    next += rows;
+  }
+  history_.clear();
 }
 
 void OutboxEventApplier::count(const OutboxEvent& e, const OutboxRowFacts& before,

@@ -51,6 +51,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -122,7 +123,6 @@ class OutboxEventApplier {
     kByPhone,
     kByZalo,
     kLatest,
-    kHistory,
     kOrphan,
     kStmtCount
   };
@@ -133,12 +133,26 @@ class OutboxEventApplier {
   int apply_reply(const OutboxEvent& e, const std::string& now);
   // Counts the change `e` made to a row that was `before` it.
   void count(const OutboxEvent& e, const OutboxRowFacts& before, long long at_ms);
+  // Writes the history rows collected by apply(), many rows per INSERT.
+  void flush_history(const std::string& now);
+
+  // A delivery_history row waiting for flush_history(); `event` outlives it (apply()'s batch).
+  struct HistoryRow {
+    std::int64_t message_id = 0;
+    const OutboxEvent* event = nullptr;
+    std::string at;
+  };
 
   SQLite::Database& db_;
   int orphans_ = 0;
   OutboxRowReader rows_;
+  OutboxRowFacts before_;  // the row of the event being applied
   StatsDeltas deltas_;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;  // prepared on first use
+  std::vector<HistoryRow> history_;
+  // INSERTs of 1, 2, 4, ... kHistoryChunk rows, prepared on first use.
+  static constexpr std::size_t kHistoryChunkLog2 = 6;
+  std::array<std::unique_ptr<SQLite::Statement>, kHistoryChunkLog2 + 1> history_stmts_;
 };
 
 // One batch, inside the caller's transaction (the store writer's), with statements prepared

@@ -38,6 +38,7 @@
 #include "templates/language_fallback.hpp"
 #include "templates/sms_route.hpp"
 #include "templates/template_library.hpp"
+#include "templates/variables.hpp"
 
 namespace loa::campaigns {
 
@@ -64,7 +65,8 @@ struct PlanPage {
   std::uint64_t duplicate_phones = 0;  // dedupe_phones only
   bool end = false;  // no household after this page
   // The distinct statistics keys of this page's messages (campaign and day are filled in by
-  // write_page), so the summary takes one upsert per key and page, nothing per row.
+  // write_page), so the summary takes one upsert per key and page (expand_round: per key and
+  // transaction), nothing per row.
   std::vector<StatsKey> stats_keys;
 };
 
@@ -111,6 +113,10 @@ class Planner {
   SqlFilter audience_;
   PlannerSettings settings_;
   templates::Value campaign_context_;  // cleaned once, shared by every household's context
+  templates::Value context_;           // the household being rendered (fill_context)
+  // The household being read; members so their strings' storage is reused.
+  templates::HouseholdVariables vars_;
+  std::string phone_, zalo_id_;
   std::map<std::string, std::string> category_labels_;
   std::unique_ptr<SQLite::Statement> select_;
   std::unordered_set<std::uint64_t> phones_seen_;  // hashes; dedupe_phones only
@@ -124,9 +130,12 @@ struct PageWriteResult {
   std::uint64_t duplicates = 0;  // a shared phone (or a household) already planned this round
 };
 
-// Stores a page and moves the round's cursor; the caller holds the transaction.
+// Stores a page and moves the round's cursor; the caller holds the transaction. The page's
+// planned counts go to the statistics summary at once, or, when `planned_counts` is given, are
+// added to it for the caller to apply in the same transaction before it commits.
 PageWriteResult write_page(SQLite::Database& db, const Campaign& campaign, const Round& round,
-                           const PlanPage& page, TimePoint now);
+                           const PlanPage& page, TimePoint now,
+                           StatsDeltas* planned_counts = nullptr);
 // Plans one household again for the channels still open to it after a fallback (the row's
 // `fallback` list, in order): the first it can use, rendered in its language. nullopt when
 // none is usable (opted out, no phone) or the template cannot be rendered for it.

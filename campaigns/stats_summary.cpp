@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -39,7 +40,6 @@ std::string upsert_sql() {
   };
   for (const char* c : counters) add(c);
   for (std::size_t i = 0; i < kDeliveryBuckets; ++i) add("ttd_" + std::to_string(i));
-  sql += " RETURNING id";
   return sql;
 }
 
@@ -77,13 +77,33 @@ std::string summary_reason(std::string_view last_error) {
 
 bool is_opt_out_reason(std::string_view reason) { return reason.rfind("opted out", 0) == 0; }
 
+StatsDeltas::StatsDeltas() = default;
+StatsDeltas::~StatsDeltas() = default;
+StatsDeltas::StatsDeltas(StatsDeltas&&) noexcept = default;
+StatsDeltas& StatsDeltas::operator=(StatsDeltas&&) noexcept = default;
+
 void StatsDeltas::apply(SQLite::Database& db) {
   if (deltas_.empty()) return;
-  SQLite::Statement up(db, upsert_sql());
-  std::unique_ptr<SQLite::Statement> fail;
+  if (prepared_for_ != &db) {
+    upsert_.reset();
+    upsert_returning_.reset();
+    fail_.reset();
+    prepared_for_ = &db;
+  }
+  static const std::string kUpsert = upsert_sql();
+  std::unique_ptr<SQLite::Statement>& fail = fail_;
   for (const auto& [k, c] : deltas_) {
     if (all_zero(c)) continue;
-    up.reset();
+    // The summary row's id is needed only for failure reasons: RETURNING makes SQLite run the
+    // statement into a temporary table first, so the common case goes without it.
+    const bool reasons = std::any_of(c.failures.begin(), c.failures.end(),
+                                     [](const auto& f) { return f.second != 0; });
+    auto& slot = reasons ? upsert_returning_ : upsert_;
+    if (!slot)
+      slot = std::make_unique<SQLite::Statement>(db, reasons ? kUpsert + " RETURNING id" : kUpsert);
+    SQLite::Statement& up = *slot;
+    // tryReset: after a failed step in an earlier batch, reset() would throw that error again.
+    up.tryReset();
     int i = 0;
     up.bind(++i, static_cast<std::int64_t>(k.campaign_id));
     for (const std::string* s : {&k.day, &k.channel, &k.route, &k.carrier, &k.commune,
@@ -93,6 +113,10 @@ void StatsDeltas::apply(SQLite::Database& db) {
                         c.cancelled, c.fallback, c.replied, c.opted_out, c.cost_vnd})
       up.bind(++i, static_cast<std::int64_t>(n));
     for (long long n : c.ttd) up.bind(++i, static_cast<std::int64_t>(n));
+    if (!reasons) {
+      up.exec();
+      continue;
+    }
     if (!up.executeStep()) continue;
     const std::int64_t id = up.getColumn(0).getInt64();
     while (up.executeStep()) {
@@ -105,12 +129,18 @@ void StatsDeltas::apply(SQLite::Database& db) {
             "INSERT INTO stats_failures(summary_id, reason, messages) VALUES (?, ?, ?) "
             "ON CONFLICT(summary_id, reason) DO UPDATE SET messages = messages + "
             "excluded.messages");
-      fail->reset();
+      fail->tryReset();
       fail->bind(1, id);
       fail->bindNoCopy(2, reason);
       fail->bind(3, static_cast<std::int64_t>(n));
       fail->exec();
     }
+  }
+  // Done with RETURNING, and no binding left pointing into the keys cleared below.
+  for (auto* st : {upsert_.get(), upsert_returning_.get(), fail.get()}) {
+    if (!st) continue;
+    st->tryReset();
+    st->clearBindings();
   }
   deltas_.clear();
 }
@@ -119,6 +149,12 @@ OutboxRowReader::OutboxRowReader(SQLite::Database& db) : db_(db) {}
 OutboxRowReader::~OutboxRowReader() = default;
 
 std::optional<OutboxRowFacts> OutboxRowReader::read(long long id) {
+  OutboxRowFacts f;
+  if (!read(id, f)) return std::nullopt;
+  return f;
+}
+
+bool OutboxRowReader::read(long long id, OutboxRowFacts& f) {
   if (!st_)
     st_ = std::make_unique<SQLite::Statement>(
         db_, std::string("SELECT ") + kKeySelect +
@@ -130,28 +166,40 @@ std::optional<OutboxRowFacts> OutboxRowReader::read(long long id) {
   st.bind(1, static_cast<std::int64_t>(id));
   if (!st.executeStep()) {
     st.tryReset();
-    return std::nullopt;
+    return false;
   }
-  OutboxRowFacts f;
+  // No allocation once `f`'s strings have grown to the sizes this store holds.
+  const auto text = [&st](int column, std::string& out) {
+    assign_column_text(out, st.getColumn(column));
+  };
   f.key.campaign_id = st.getColumn(0).getInt64();
-  f.key.day = st.getColumn(1).getString();
-  f.key.channel = st.getColumn(2).getString();
-  f.key.route = st.getColumn(3).getString();
-  f.key.carrier = st.getColumn(4).getString();
-  f.key.commune = st.getColumn(5).getString();
-  f.key.district = st.getColumn(6).getString();
-  f.key.language = st.getColumn(7).getString();
-  f.key.category = st.getColumn(8).getString();
-  f.state = st.getColumn(9).getString();
-  f.last_error = st.getColumn(10).getString();
-  f.fallback = st.getColumn(11).getString();
-  f.provider_id = st.getColumn(12).getString();
-  if (!st.getColumn(13).isNull()) f.sent_at_ms = parse_iso_ms(st.getColumn(13).getString());
+  text(1, f.key.day);
+  text(2, f.key.channel);
+  text(3, f.key.route);
+  text(4, f.key.carrier);
+  text(5, f.key.commune);
+  text(6, f.key.district);
+  text(7, f.key.language);
+  text(8, f.key.category);
+  text(9, f.state);
+  text(10, f.last_error);
+  text(11, f.fallback);
+  text(12, f.provider_id);
+  f.sent_at_ms.reset();
+  if (!st.getColumn(13).isNull()) f.sent_at_ms = parse_iso_ms(st.getColumn(13).getText());
   f.cost_vnd = st.getColumn(14).getInt64();
-  if (!st.getColumn(15).isNull())
-    f.delivered_at_ms = parse_iso_ms(st.getColumn(15).getString());
+  f.delivered_at_ms.reset();
+  if (!st.getColumn(15).isNull()) f.delivered_at_ms = parse_iso_ms(st.getColumn(15).getText());
   st.tryReset();
-  return f;
+  return true;
+}
+
+void assign_column_text(std::string& out, const SQLite::Column& column) {
+  const auto* bytes = static_cast<const char*>(column.getBlob());
+  if (bytes == nullptr)
+    out.clear();
+  else
+    out.assign(bytes, static_cast<std::size_t>(column.getBytes()));
 }
 
 void count_outbox_rows(SQLite::Database& db, std::string_view counter, std::string_view where,
@@ -175,25 +223,43 @@ void count_outbox_rows(SQLite::Database& db, std::string_view counter, std::stri
 
 std::optional<long long> parse_iso_ms(std::string_view text) {
   int y, mo, d, h, mi, s;
-  int consumed = 0;
-  const std::string t(text);
-  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=
-      6)
-    return std::nullopt;
+  std::size_t i = 0;
+  // The form the store writes ("2026-12-01T01:02:03..."), read once per delivery receipt: its
+  // digits directly. Anything else goes through sscanf, as it always did.
+  auto digits = [&text](std::size_t at, std::size_t n, int& out) {
+    out = 0;
+    for (std::size_t k = at; k < at + n; ++k) {
+      if (text[k] < '0' || text[k] > '9') return false;
+      out = out * 10 + (text[k] - '0');
+    }
+    return true;
+  };
+  if (text.size() >= 19 && text[4] == '-' && text[7] == '-' && text[10] == 'T' &&
+      text[13] == ':' && text[16] == ':' && digits(0, 4, y) && digits(5, 2, mo) &&
+      digits(8, 2, d) && digits(11, 2, h) && digits(14, 2, mi) && digits(17, 2, s)) {
+    i = 19;
+  } else {
+    int consumed = 0;
+    const std::string t(text);
+    if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
+                    &consumed) != 6)
+      return std::nullopt;
+    i = static_cast<std::size_t>(consumed);
+  }
   using namespace std::chrono;
   const sys_days day{year{y} / month{static_cast<unsigned>(mo)} / static_cast<unsigned>(d)};
   long long ms = duration_cast<milliseconds>(day.time_since_epoch()).count() +
                  ((h * 60LL + mi) * 60 + s) * 1000;
-  std::size_t i = static_cast<std::size_t>(consumed);
+  const std::string_view t = text;
   if (i < t.size() && t[i] == '.') {
     long long frac = 0;
-    int digits = 0;
+    int n = 0;
     for (++i; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i)
-      if (digits < 3) frac = frac * 10 + (t[i] - '0'), ++digits;
-    while (digits < 3) frac *= 10, ++digits;
+      if (n < 3) frac = frac * 10 + (t[i] - '0'), ++n;
+    while (n < 3) frac *= 10, ++n;
     ms += frac;
   }
-  if (i < t.size() && (t[i] == '+' || t[i] == '-') && i + 5 < t.size() + 0 && t.size() >= i + 6) {
+  if (i < t.size() && (t[i] == '+' || t[i] == '-') && t.size() >= i + 6) {
     const int sign = t[i] == '+' ? 1 : -1;
     const int oh = (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
     const int om = (t[i + 4] - '0') * 10 + (t[i + 5] - '0');

@@ -4,7 +4,7 @@
 // and applies them once, in the batch's own transaction, with one upsert per distinct key.
 //
 // Who counts what (see 0010_statistics.sql for the meaning of each counter):
-//   planner (write_page)              planned, per page
+//   planner (write_page)              planned, per page (expand_round: per transaction)
 //   enqueuer (marking a page queued)  queued, per page (count_outbox_rows)
 //   results applier (outbox_event)    sent, delivered, failed by reason, expired, cancelled,
 //                                     fallback, replied, opted_out, cost_vnd, time to delivery
@@ -27,6 +27,7 @@
 #include <tuple>
 
 namespace SQLite {
+class Column;
 class Statement;
 }
 
@@ -60,14 +61,23 @@ struct StatsCounters {
 
 class StatsDeltas {
  public:
+  StatsDeltas();
+  ~StatsDeltas();
+  StatsDeltas(StatsDeltas&&) noexcept;
+  StatsDeltas& operator=(StatsDeltas&&) noexcept;
+
   StatsCounters& at(const StatsKey& key) { return deltas_[key]; }
   bool empty() const { return deltas_.empty(); }
   std::size_t size() const { return deltas_.size(); }
-  // One upsert per key (and one per failure reason); clears the deltas.
+  // One upsert per key (and one per failure reason); clears the deltas. The upserts are
+  // prepared on the first apply() and kept for the next ones on the same Database (a writer
+  // that applies a batch after batch), so a StatsDeltas must be destroyed before its Database.
   void apply(SQLite::Database& db);
 
  private:
   std::map<StatsKey, StatsCounters> deltas_;
+  SQLite::Database* prepared_for_ = nullptr;
+  std::unique_ptr<SQLite::Statement> upsert_, upsert_returning_, fail_;
 };
 
 // An outbox row as the results applier needs it to count a change of state.
@@ -85,6 +95,9 @@ class OutboxRowReader {
   explicit OutboxRowReader(SQLite::Database& db);
   ~OutboxRowReader();
   std::optional<OutboxRowFacts> read(long long id);
+  // The same into `out`, reusing its strings' storage (the results applier reads one row per
+  // event); false, `out` unspecified, for an unknown id.
+  bool read(long long id, OutboxRowFacts& out);
 
  private:
   SQLite::Database& db_;
@@ -97,6 +110,10 @@ class OutboxRowReader {
 // before the UPDATE that moves those rows. `bind` binds the where clause's parameters.
 void count_outbox_rows(SQLite::Database& db, std::string_view counter, std::string_view where,
                        const std::function<void(SQLite::Statement&)>& bind);
+
+// A column's text (NULL: "") into `out`, reusing `out`'s storage: for the loops that read a
+// row per message (the results applier, the planner) without a string allocated per column.
+void assign_column_text(std::string& out, const SQLite::Column& column);
 
 // "2026-12-01T01:02:03.456Z" (or without milliseconds, or with an offset) to epoch ms.
 std::optional<long long> parse_iso_ms(std::string_view text);

@@ -29,11 +29,24 @@ void observe_latency(const std::string& stream_key,
   static std::mutex mutex;
   static std::unordered_map<long long, long long> sent_ms;  // message id -> when sent
   static std::deque<long long> order;
-  // "loa:{route}:results" -> route
-  const auto open = stream_key.find('{'), close = stream_key.find('}');
-  const std::string route = open != std::string::npos && close != std::string::npos && close > open
-                                ? stream_key.substr(open + 1, close - open - 1)
-                                : stream_key;
+  // The route's histogram, looked up in the registry once per entry and only when a receipt
+  // is timed (the lookup builds its name, help, labels and bounds).
+  metrics::Histogram* histogram = nullptr;
+  const auto latency = [&]() -> metrics::Histogram& {
+    if (!histogram) {
+      // "loa:{route}:results" -> route
+      const auto open = stream_key.find('{'), close = stream_key.find('}');
+      const std::string route =
+          open != std::string::npos && close != std::string::npos && close > open
+              ? stream_key.substr(open + 1, close - open - 1)
+              : stream_key;
+      histogram = &metrics::Registry::global().histogram(
+          "loa_delivery_latency_seconds",
+          "Time from the gateway accepting a message to its delivery receipt",
+          {{"route", route}});
+    }
+    return *histogram;
+  };
   std::lock_guard lock(mutex);
   for (const auto& e : events) {
     if (e.at_ms <= 0 || e.message_id <= 0) continue;
@@ -46,11 +59,7 @@ void observe_latency(const std::string& stream_key,
     } else if (e.kind == campaigns::OutboxEvent::Kind::kDelivered) {
       auto it = sent_ms.find(e.message_id);
       if (it == sent_ms.end()) continue;
-      metrics::Registry::global()
-          .histogram("loa_delivery_latency_seconds",
-                     "Time from the gateway accepting a message to its delivery receipt",
-                     {{"route", route}})
-          .observe(static_cast<double>(std::max(0LL, e.at_ms - it->second)) / 1000.0);
+      latency().observe(static_cast<double>(std::max(0LL, e.at_ms - it->second)) / 1000.0);
       sent_ms.erase(it);  // its id stays in `order` until it ages out; erase() then is a no-op
     }
   }

@@ -3,15 +3,35 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 
 #include "engine/embedded.hpp"
 
 namespace loa::engine {
 
+namespace {
+
+// Process-wide SQLite settings, before the library initialises (the first connection).
+// Debian's libsqlite3 is built without lookaside memory, so every statement step allocates
+// through sqlite3_malloc, and with memory statistics on (the default) every one of those
+// allocations and frees takes one global mutex, shared by every connection and thread. loa
+// reads no SQLite memory statistics, so they are turned off. sqlite3_config() refuses (and
+// changes nothing) once the library is initialised, say by a connection opened elsewhere
+// first; that only costs speed.
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
                             int busy_timeout_ms) {
+  configure_sqlite_once();
   try {
     const int flags = mode == StoreMode::kReadOnly
                           ? SQLite::OPEN_READONLY

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_set>
+#include <utility>
 
 #include "templates/sms_text.hpp"
 
@@ -61,6 +62,10 @@ const Value* Value::find(std::string_view key) const {
   const auto it = std::lower_bound(map->begin(), map->end(), key, MemberLess{});
   if (it == map->end() || it->first != key) return nullptr;
   return &it->second;
+}
+
+Value* Value::find(std::string_view key) {
+  return const_cast<Value*>(std::as_const(*this).find(key));
 }
 
 Value& Value::set(std::string key, Value value) {

@@ -81,6 +81,7 @@ class Value {
 
   // Map lookup; nullptr if this is not a map or has no such key.
   const Value* find(std::string_view key) const;
+  Value* find(std::string_view key);
 
   // Inserts or replaces a member. A value that is not a map becomes an empty map first.
   Value& set(std::string key, Value value);

@@ -93,20 +93,39 @@ TextResult<Value> campaign_context(const CampaignVariables& campaign, std::size_
 
 TextResult<Value> make_context(const HouseholdVariables& household, const Value& campaign,
                                std::size_t* removed) {
-  Cleaner clean;
-  Value area;
-  area.set("province", clean("area.province", household.province));
-  area.set("commune", clean("area.commune", household.commune));
-  area.set("village", clean("area.village", household.village));
-  area.set("district", clean("area.district", household.district));
+  Value context;
+  if (auto failure = fill_context(context, household, campaign, removed))
+    return std::move(*failure);
+  return context;
+}
 
-  Value attributes = Value::map({});
+std::optional<TextError> fill_context(Value& context, const HouseholdVariables& household,
+                                      const Value& campaign, std::size_t* removed) {
+  Value* area = context.find("area");
+  Value* attributes = context.find("attr");
+  if (area == nullptr || attributes == nullptr || context.find("campaign") == nullptr) {
+    // A fresh context: its maps, with the campaign's values copied in once.
+    context = Value::map({});
+    context.set("campaign", campaign);
+    context.set("area", Value::map({}));
+    context.set("attr", Value::map({}));
+    area = context.find("area");  // stable while only existing members are set again
+    attributes = context.find("attr");
+  }
+  // Every member is set again (set() keeps the map's storage), in the order the cleaning rule
+  // reports the first bad value.
+  Cleaner clean;
+  area->set("province", clean("area.province", household.province));
+  area->set("commune", clean("area.commune", household.commune));
+  area->set("village", clean("area.village", household.village));
+  area->set("district", clean("area.district", household.district));
+
+  *attributes = Value::map({});
   for (const auto& [name, value] : household.attributes) {
     if (!is_plain_name(name)) continue;  // not addressable as attr.<name>
-    attributes.set(name, clean("attr." + name, value));
+    attributes->set(name, clean("attr." + name, value));
   }
 
-  Value context;
   context.set("name", clean("name", household.name));
   context.set("household_code", clean("household_code", household.household_code));
   context.set("language", clean("language", household.language));
@@ -118,12 +137,9 @@ TextResult<Value> make_context(const HouseholdVariables& household, const Value&
   context.set("is_escaped", household.category == "escaped");
   context.set("is_officer", household.category == "officer");
   context.set("has_zalo", household.has_zalo);
-  context.set("area", std::move(area));
-  context.set("attr", std::move(attributes));
-  context.set("campaign", campaign);
   if (clean.failure) return std::move(*clean.failure);
   if (removed != nullptr) *removed = clean.removed;
-  return context;
+  return std::nullopt;
 }
 
 TextResult<Value> make_context(const HouseholdVariables& household,

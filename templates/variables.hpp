@@ -21,6 +21,7 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,6 +74,12 @@ TextResult<Value> campaign_context(const CampaignVariables& campaign,
                                    std::size_t* removed = nullptr);
 TextResult<Value> make_context(const HouseholdVariables& household, const Value& campaign,
                                std::size_t* removed = nullptr);
+// The same in place, for a caller that renders household after household: `context` becomes
+// what make_context(household, campaign) returns, reusing its maps' storage; when it already
+// came from make_context or fill_context with this `campaign`, the campaign's values are not
+// copied again. On an error `context` is left unspecified (fill it again before use).
+std::optional<TextError> fill_context(Value& context, const HouseholdVariables& household,
+                                      const Value& campaign, std::size_t* removed = nullptr);
 
 // Built-in samples for previews and library validation before any list is imported: one
 // household per language the province writes in (vi, rad, cmo, jra), with names shaped like the

@@ -99,6 +99,17 @@ TEST_F(CampaignCli, ValidatePrintsTheEstimateAndLaunchExpandsExactly) {
             0);
   EXPECT_EQ(query("SELECT COUNT(*) FROM outbox WHERE channel = 'zalo_zns' AND fallback <> 'sms'"), 0);
   EXPECT_GT(query("SELECT COUNT(*) FROM outbox WHERE units > 0 AND cost_vnd > 0"), 0);
+  // The statistics summary counts every planned row once, per key (expansion applies the
+  // counts once per transaction, not per page).
+  EXPECT_EQ(query("SELECT SUM(planned) FROM stats_summary"), expected);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM (SELECT o.channel, o.route, o.language, "
+                  "COALESCE(h.commune, '') AS commune, COALESCE(h.category, '') AS category, "
+                  "COUNT(*) AS n FROM outbox o JOIN households h ON h.id = o.household_id "
+                  "GROUP BY 1, 2, 3, 4, 5) AS byrow LEFT JOIN (SELECT channel, route, language, "
+                  "commune, category, SUM(planned) AS n FROM stats_summary GROUP BY 1, 2, 3, 4, 5) "
+                  "AS bysum USING (channel, route, language, commune, category) "
+                  "WHERE bysum.n IS NULL OR byrow.n <> bysum.n"),
+            0);
   // Launching again changes nothing: the campaign is running and its round is expanded.
   auto again = loa("campaign launch bhyt-2026");
   EXPECT_NE(again.exit_code, 0) << again.output;
@@ -149,6 +160,8 @@ TEST_F(CampaignCli, AKillDuringExpansionLeavesAnExactOutbox) {
   EXPECT_EQ(query("SELECT COUNT(*) FROM rounds WHERE state = 'expanded'"), 1);
   EXPECT_EQ(query("SELECT MAX(id) FROM households WHERE category IN ('poor', 'near_poor')"),
             query("SELECT cursor FROM rounds"));
+  // The statistics counted in the killed transaction died with it: nothing counted twice.
+  EXPECT_EQ(query("SELECT SUM(planned) FROM stats_summary"), expected);
 }
 
 TEST_F(CampaignCli, LifecycleIsCheckedAndAudited) {

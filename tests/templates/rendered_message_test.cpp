@@ -159,6 +159,39 @@ TEST(RenderMessageTest, ValuesAreCleanedAndInvalidUtf8IsAnError) {
       << bad.error().message;
 }
 
+// The planner refills one context household after household (fill_context); every render must
+// be what a fresh make_context gives, also after a household whose values were refused and for
+// attributes that one household has and the next has not.
+TEST(RenderMessageTest, RefilledContextRendersAsAFreshOne) {
+  const Template every = Template::compile(
+                             "{{name}}|{{household_code}}|{{language}}|{{ethnicity}}|{{category}}|"
+                             "{{category_label}}|{{#is_poor}}P{{/is_poor}}{{#is_near_poor}}N"
+                             "{{/is_near_poor}}{{#has_zalo}}Z{{/has_zalo}}|{{area.province}}|"
+                             "{{area.commune}}|{{area.village}}|{{area.district}}|{{attr.so_the}}|"
+                             "{{campaign.name}}|{{campaign.hotline}}")
+                             .value();
+  auto campaign = campaign_context(sample_campaign());
+  ASSERT_TRUE(campaign.ok());
+  std::vector<HouseholdVariables> households = sample_households();
+  households[0].attributes = {{"so_the", "DK-123"}};
+  HouseholdVariables broken = households[1];
+  broken.name = "Ph\xE1\xBA";  // truncated UTF-8
+  households.insert(households.begin() + 1, broken);
+
+  Value reused;
+  for (const HouseholdVariables& h : households) {
+    const auto fresh = make_context(h, campaign.value());
+    const auto failure = fill_context(reused, h, campaign.value());
+    ASSERT_EQ(fresh.ok(), !failure.has_value()) << h.id;
+    if (failure) {
+      EXPECT_EQ(failure->message, fresh.error().message);
+      continue;
+    }
+    EXPECT_EQ(every.render(reused), every.render(fresh.value())) << h.id;
+  }
+  EXPECT_EQ(every.render(reused).find("DK-123"), std::string::npos);  // not carried over
+}
+
 // ---- Campaign estimate -------------------------------------------------------------------------
 
 TEST(CampaignEstimateTest, SumsByRouteAndLanguage) {
