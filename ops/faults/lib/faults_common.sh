@@ -74,7 +74,8 @@ faults_redis_start() {
   FAULTS_REDIS_PID=$!
   faults_track "$FAULTS_REDIS_PID"
   for _ in $(seq 100); do
-    redis-cli -s "$dir/redis.sock" PING >/dev/null 2>&1 && return 0
+    # PONG, not LOADING: a restarted server answers only once its AOF is read
+    [ "$(redis-cli -s "$dir/redis.sock" PING 2>/dev/null)" = PONG ] && return 0
     sleep 0.05
   done
   faults_fail "redis-server did not start in $dir (see $dir/redis.log)"

@@ -133,6 +133,9 @@ def main():
         daemon_threads = True
         request_queue_size = 256  # loa opens a burst of connections at once
 
+        def handle_error(self, request, client_address):
+            pass  # a connection loa reset (a request it gave up on): nothing to report
+
     server = Server(("127.0.0.1", 0), make_handler(state))
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
