@@ -119,13 +119,20 @@ faults_loa_start() {
   FAULTS_LOA_PID=$!
   faults_track "$FAULTS_LOA_PID"
   for _ in $(seq 300); do
-    faults_loa_alive || faults_fail "loa exited during start-up"
+    faults_loa_check "during start-up"
     [ "$(faults_ready)" = ready ] && return 0
     sleep 0.2
   done
   faults_fail "loa did not become ready in 60 s"
 }
 faults_loa_alive() { kill -0 "$FAULTS_LOA_PID" 2>/dev/null; }
+# faults_loa_check WHEN: fails, naming loa's exit status (128+N: signal N), if loa is gone.
+faults_loa_check() {
+  faults_loa_alive && return 0
+  local rc=0
+  wait "$FAULTS_LOA_PID" 2>/dev/null || rc=$?
+  faults_fail "loa exited $1 (status $rc$( [ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"
+}
 # ready | unready | down (no answer within 3 s: /readyz waits up to redis.command_timeout_ms)
 faults_ready() {
   local body
