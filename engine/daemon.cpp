@@ -1,6 +1,7 @@
 #include "engine/daemon.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -221,6 +222,10 @@ std::string Daemon::redis_url() const { return parts_->redis_url; }
 
 void Daemon::start() {
   auto& p = *parts_;
+  // hiredis writes with write(2): a write to a Redis that has just died (killed, restarted)
+  // raises SIGPIPE, whose default action ends the daemon without a word. Broken pipes must
+  // be errors on the connection, which reconnects (issue 10, ops/faults/redis).
+  ::signal(SIGPIPE, SIG_IGN);
   const bool uses_store = role_ != Role::kDispatcher;
   RedisEndpoint endpoint = config_.redis_endpoint;
   if (role_ == Role::kDispatcher && endpoint.kind == RedisEndpoint::Kind::kSpawn)

@@ -444,6 +444,10 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
           rest_until_us_ = steady_us() + settings_.throttle_backoff.count() * 1000;
           retry_op(m, settings_.throttle_backoff);
           ++counters_->retried;
+          // "Slow down" says nothing about whether the route works: a throttled probe neither
+          // closes nor reopens the breaker, but it must hand its permit back, or the breaker
+          // stays half-open with a probe in flight forever and the route never sends again.
+          if (probe) breaker_.release_probe();
           break;
         case SendClass::kRetryable:
         case SendClass::kAuth:

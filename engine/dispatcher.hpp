@@ -18,7 +18,8 @@
 //    `cancelled`, reason "frequency cap".
 // Gateway outcomes (adapters/gateway.hpp): accepted -> sent; retryable/auth -> retried with
 // backoff until max_attempts, then failed; throttled -> retried after throttle_backoff with
-// no attempt spent, and the route rests; permanent and unreachable -> failed (fallback to
+// no attempt spent, and the route rests (a throttled breaker probe hands its permit back: the
+// breaker stays half-open and probes again after the rest); permanent and unreachable -> failed (fallback to
 // another channel is issue [6/10]).
 //
 // Contract: start() spawns `workers` coroutines on the io_context; stop() asks them to finish

@@ -73,7 +73,8 @@ class CircuitBreaker {
     return false;
   }
 
-  // A probe that sent nothing (the queue was empty) hands its permit back.
+  // A probe that proved nothing hands its permit back: it sent nothing (the queue was empty,
+  // the message expired) or the gateway only asked us to slow down.
   void release_probe() {
     std::lock_guard lock(mutex_);
     probing_ = false;

@@ -69,6 +69,22 @@ TEST(DaemonTest, ReadyzFollowsRedis) {
   daemon.wait();
 }
 
+// Issue 10: SIGKILLing redis-server under a busy daemon ended the daemon silently, one run
+// in three (ops/faults/redis): hiredis wrote to the dead socket and SIGPIPE's default action
+// killed the process. A started daemon ignores SIGPIPE.
+TEST(DaemonTest, IgnoresSigpipeSoARedisThatDiesCannotKillIt) {
+  ::signal(SIGPIPE, SIG_DFL);
+  TempDir dir;
+  PrivateRedis redis;
+  Daemon daemon(test_config(dir, redis.tcp_url()), Role::kAll);
+  daemon.start();
+  struct sigaction now {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_IGN) << "a write to a dead Redis would kill the daemon";
+  daemon.stop();
+  daemon.wait();
+}
+
 TEST(DaemonTest, GracefulStopAnswersRequestsInFlightAndRecordsTheAudit) {
   TempDir dir;
   auto config = test_config(dir, test::shared_redis_url());

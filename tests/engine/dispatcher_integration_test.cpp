@@ -9,6 +9,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <thread>
@@ -259,6 +260,60 @@ TEST_F(DispatcherTest, TheBreakerOpensOnARunOfFailuresAndProbesWithOneMessage) {
   // After the cooldown exactly one message probes; it fails, and the breaker opens again.
   ASSERT_TRUE(eventually([&] { return dispatcher_->stats().breaker_opened >= 2; }, 3s));
   EXPECT_EQ(simulator_->stats().requests, requests + 1);
+}
+
+// A gateway whose answer the test switches while the dispatcher runs: every message of a
+// batch gets the current class.
+class SwitchableGateway final : public adapters::Gateway {
+ public:
+  std::atomic<adapters::SendClass> answer{adapters::SendClass::kRetryable};
+  std::atomic<int> requests{0};
+  std::string_view type() const override { return "switchable"; }
+  void async_send(std::vector<adapters::OutboundMessage> batch, SendDone done) override {
+    requests += static_cast<int>(batch.size());
+    std::vector<adapters::SendResult> results(batch.size());
+    for (auto& r : results) {
+      r.outcome = answer.load();
+      r.reason = std::string(adapters::to_string(r.outcome));
+    }
+    done(std::move(results));
+  }
+  void close() override {}
+};
+
+// Issue 10 (gateway faults): a route that answers 500s opens its breaker; when the gateway
+// then throttles, the probe is answered "slow down". That probe neither closes nor reopens the
+// breaker, and it used to keep the probe permit forever: the breaker stayed half-open with a
+// probe "in flight" and the route never sent again, even after the gateway recovered.
+TEST_F(DispatcherTest, AThrottledProbeHandsItsPermitBackSoTheRouteResumes) {
+  settings_.breaker_failures = 5;
+  settings_.breaker_cooldown = 100ms;
+  settings_.throttle_backoff = 50ms;
+  settings_.max_attempts = 1000;
+  settings_.retry_base = 1ms;
+  settings_.retry_max = 1ms;
+  settings_.workers = 2;
+  settings_.batch = 5;
+  auto gateway = std::make_shared<SwitchableGateway>();
+  std::vector<QueuedMessage> ms;
+  for (int i = 0; i < 20; ++i) ms.push_back(message(14));
+  enqueue(ms);
+  dispatcher_ = std::make_unique<Dispatcher>(io_.io(), redis_, route_, gateway, settings_, clock_);
+  dispatcher_->start();
+  ASSERT_TRUE(eventually([&] { return dispatcher_->stats().breaker_opened >= 1; }));
+  gateway->answer = adapters::SendClass::kThrottled;
+  const int before = gateway->requests;
+  // The probe after the cooldown is throttled, and again after each rest.
+  ASSERT_TRUE(eventually([&] { return gateway->requests >= before + 2; }, 3s))
+      << "no throttled probe followed the first: the route is stuck";
+  gateway->answer = adapters::SendClass::kAccepted;
+  ASSERT_TRUE(eventually([&] {
+    int sent = 0;
+    for (const auto& [id, events] : outcomes())
+      for (const auto& e : events) sent += e.kind == OutboxEvent::Kind::kSent;
+    return sent == static_cast<int>(ms.size());
+  }, 5s)) << "the route did not resume after the gateway recovered";
+  EXPECT_EQ(dispatcher_->breaker_state(), CircuitBreaker::State::kClosed);
 }
 
 TEST(CircuitBreaker, ClosesOnASuccessfulProbe) {
