@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "campaigns/audience.hpp"
+#include "campaigns/fault_point.hpp"
 #include "templates/variables.hpp"
 
 namespace loa::campaigns {
@@ -352,6 +353,7 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
       std::size_t tx_rows = 0;
       const std::size_t commit_rows = std::max<std::size_t>(planner_commit_rows, 1);
       const auto commit = [&] {
+        LOA_FAULT_POINT("planner.commit");  // pages and cursor written, not committed
         tx->commit();
         tx.reset();
         tx_rows = 0;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <mutex>
 
+#include "campaigns/fault_point.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/metrics.hpp"
 
@@ -401,6 +402,7 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     }
     applied += static_cast<std::uint64_t>(batch->changed);
     ignored += batch->events.size() - static_cast<std::uint64_t>(batch->changed);
+    LOA_FAULT_POINT("results.ack");  // committed to SQLite, not yet acknowledged in Redis
     acknowledge(batch);
     step();
   }
