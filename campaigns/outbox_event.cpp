@@ -272,6 +272,11 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         // kFailed. ?5 = 1 when the channel reported the household unreachable: with a
         // fallback channel left, the row moves to it (planned again, body to be rendered by
         // the enqueuer, attempts from zero) instead of failing. SET reads the old row.
+        // ?6: the route whose results stream carried the event (OutboxEvent::route, set by
+        // engine/result_consumer.cpp; '' when unknown): an "unreachable" changes only a row
+        // still on that route. Delivered twice (a crash between commit and XACK, a settle
+        // retried after a lost reply), it must not move a row that already fell back on to
+        // its next channel, nor fail that fallback before it is sent.
         "UPDATE outbox SET "
         "state = CASE WHEN ?5 = 1 AND fallback <> '' THEN 'planned' ELSE 'failed' END, "
         "fallback_from = CASE WHEN ?5 = 1 AND fallback <> '' THEN "
@@ -284,7 +289,8 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         "  ELSE '' END ELSE fallback END, "
         "body = CASE WHEN ?5 = 1 AND fallback <> '' THEN '' ELSE body END, "
         "attempts = CASE WHEN ?5 = 1 AND fallback <> '' THEN 0 ELSE MAX(attempts, ?3) END, "
-        "last_error = ?2, updated_at = ?4 WHERE id = ?1 AND state IN ('planned', 'queued')",
+        "last_error = ?2, updated_at = ?4 WHERE id = ?1 AND state IN ('planned', 'queued') "
+        "AND (?5 = 0 OR ?6 = '' OR route = ?6)",
         // kEnd: expired and cancelled
         "UPDATE outbox SET state = ?2, last_error = ?3, attempts = MAX(attempts, ?4), "
         "updated_at = ?5 WHERE id = ?1 AND state IN ('planned', 'queued')",
@@ -358,6 +364,17 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
     // The history row is written with the batch's others at the end (flush_history): it
     // depends on nothing the UPDATE below changes.
     history_.push_back({id, &e, at});
+    // An event for a row still `planned`: a dispatcher had the message, so it was queued, but
+    // the enqueuer's mark (which counts `queued` for the rows it finds planned) has not
+    // committed, or never will (a crash between enqueueing and marking). Its first queueing
+    // is counted here instead; a fallback's second queueing is never counted. Rare, so the
+    // statement is prepared only when needed.
+    bool first_queueing = false;
+    if (before_.state == "planned") {
+      SQLite::Statement unqueued(db_, "SELECT fallback_from = '' FROM outbox WHERE id = ?");
+      unqueued.bind(1, id);
+      first_queueing = unqueued.executeStep() && unqueued.getColumn(0).getInt() == 1;
+    }
     const int changed_before = changed;
     switch (e.kind) {
       case Kind::kSent:
@@ -374,7 +391,7 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
         // The dispatcher names an unreachable household so ("unreachable: no Zalo account").
         const int unreachable = e.reason.rfind("unreachable", 0) == 0 ? 1 : 0;
         changed += run(kFailed, id, e.reason.empty() ? std::string("failed") : e.reason,
-                       e.attempts, now, unreachable);
+                       e.attempts, now, unreachable, e.route);
         break;
       }
       case Kind::kExpired:
@@ -384,8 +401,10 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
       case Kind::kReply:
         break;
     }
-    if (changed != changed_before)
+    if (changed != changed_before) {
       count(e, before_, e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0));
+      if (first_queueing) ++deltas_.at(before_.key).queued;
+    }
   }
   flush_history(now);
   deltas_.apply(db_);

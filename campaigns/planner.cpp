@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "campaigns/audience.hpp"
+#include "campaigns/fault_point.hpp"
 #include "templates/variables.hpp"
 
 namespace loa::campaigns {
@@ -364,6 +365,7 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
       StatsDeltas planned_counts;
       const auto commit = [&] {
         planned_counts.apply(db);
+        LOA_FAULT_POINT("planner.commit");  // pages, counts and cursor written, not committed
         tx->commit();
         tx.reset();
         tx_rows = 0;

@@ -16,6 +16,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "campaigns/fault_point.hpp"
 #include "campaigns/local_time.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/embedded.hpp"
@@ -488,6 +489,7 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
   ops.insert(ops.end(), std::make_move_iterator(parked.rbegin()),
              std::make_move_iterator(parked.rend()));
   std::string encoded = events.empty() ? std::string() : campaigns::encode_events(events);
+  LOA_FAULT_POINT("dispatch.settle");  // the gateway answered; leases held, nothing settled
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto ec = co_await queue_.settle(encoded, ops, settings_.mark_retention);
     if (!ec) co_return;

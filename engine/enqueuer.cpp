@@ -200,11 +200,15 @@ long long Enqueuer::run_once() {
 
 // Reads planned (or, when reconciling, queued) messages in pages and puts them in their
 // route's queue. Planned ones then become queued, in one range UPDATE per page: every planned
-// row of the campaign in that id range is in the page, because ids only grow.
+// row of the campaign in that id range that has its text is in the page, because ids only
+// grow and only render_fallbacks (at the start of a pass, on this thread) gives a row its
+// text back. A row that falls back while the page is in flight is planned again with no
+// text (outbox_event.cpp): it is neither read nor marked here, but rendered by the next pass.
+// (Marking it queued unrendered lost it for good: found by ops/faults/crash.)
 long long Enqueuer::enqueue_campaign(const Campaign& c) {
   SQLite::Statement page(*db_, std::string("SELECT ") + kMessageColumns +
                                    " FROM outbox WHERE campaign_id = ?1 AND state = 'planned' "
-                                   "AND id > ?2 ORDER BY id LIMIT ?3");
+                                   "AND body <> '' AND id > ?2 ORDER BY id LIMIT ?3");
   render_fallbacks(c);
   // Pages whose `queued` marks are not committed yet are behind the cursor, so the next page
   // is read while the store writer commits the last one. The marks are awaited at the end of
@@ -251,7 +255,7 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
           campaigns::count_outbox_rows(
               db, "queued",
               "o.campaign_id = ?1 AND o.id BETWEEN ?2 AND ?3 AND o.state = 'planned' "
-              "AND o.fallback_from = ''",
+              "AND o.body <> '' AND o.fallback_from = ''",
               [&](SQLite::Statement& st) {
                 st.bind(1, static_cast<std::int64_t>(campaign));
                 st.bind(2, static_cast<std::int64_t>(first));
@@ -259,7 +263,8 @@ long long Enqueuer::enqueue_campaign(const Campaign& c) {
               });
           SQLite::Statement up(db,
                                "UPDATE outbox SET state = 'queued', updated_at = ?1 "
-                               "WHERE campaign_id = ?2 AND id BETWEEN ?3 AND ?4 AND state = 'planned'");
+                               "WHERE campaign_id = ?2 AND id BETWEEN ?3 AND ?4 AND state = 'planned' "
+                               "AND body <> ''");
           up.bind(1, now_text());
           up.bind(2, static_cast<std::int64_t>(campaign));
           up.bind(3, static_cast<std::int64_t>(first));

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <mutex>
 
+#include "campaigns/fault_point.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/metrics.hpp"
 
@@ -24,7 +25,15 @@ namespace {
 // (their receipts are then not measured), so memory stays flat.
 constexpr std::size_t kLatencyPending = 200000;
 
-void observe_latency(const std::string& stream_key,
+// "loa:{route}:results" -> route
+std::string route_of_stream(const std::string& stream_key) {
+  const auto open = stream_key.find('{'), close = stream_key.find('}');
+  return open != std::string::npos && close != std::string::npos && close > open
+             ? stream_key.substr(open + 1, close - open - 1)
+             : stream_key;
+}
+
+void observe_latency(const std::string& route,
                      const std::vector<campaigns::OutboxEvent>& events) {
   static std::mutex mutex;
   static std::unordered_map<long long, long long> sent_ms;  // message id -> when sent
@@ -33,18 +42,11 @@ void observe_latency(const std::string& stream_key,
   // is timed (the lookup builds its name, help, labels and bounds).
   metrics::Histogram* histogram = nullptr;
   const auto latency = [&]() -> metrics::Histogram& {
-    if (!histogram) {
-      // "loa:{route}:results" -> route
-      const auto open = stream_key.find('{'), close = stream_key.find('}');
-      const std::string route =
-          open != std::string::npos && close != std::string::npos && close > open
-              ? stream_key.substr(open + 1, close - open - 1)
-              : stream_key;
+    if (!histogram)
       histogram = &metrics::Registry::global().histogram(
           "loa_delivery_latency_seconds",
           "Time from the gateway accepting a message to its delivery receipt",
           {{"route", route}});
-    }
     return *histogram;
   };
   std::lock_guard lock(mutex);
@@ -328,7 +330,12 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     try {
       if (!body) throw campaigns::OutboxEventError("no field 'e'");
       auto decoded = campaigns::decode_events(body->str);
-      observe_latency(key, decoded);
+      // A status event concerns the message on this route: an "unreachable" delivered twice
+      // must not move a row that has fallen back to another route since (outbox_event.cpp).
+      const std::string route = route_of_stream(key);
+      for (auto& e : decoded)
+        if (e.kind != OutboxEvent::Kind::kReply) e.route = route;
+      observe_latency(route, decoded);
       out.insert(out.end(), std::make_move_iterator(decoded.begin()),
                  std::make_move_iterator(decoded.end()));
     } catch (const campaigns::OutboxEventError& e) {
@@ -410,6 +417,7 @@ struct ResultConsumer::Impl : std::enable_shared_from_this<Impl> {
     }
     applied += static_cast<std::uint64_t>(batch->changed);
     ignored += batch->events.size() - static_cast<std::uint64_t>(batch->changed);
+    LOA_FAULT_POINT("results.ack");  // committed to SQLite, not yet acknowledged in Redis
     acknowledge(batch);
     step();
   }

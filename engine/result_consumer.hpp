@@ -12,7 +12,10 @@
 //  - The entries of one read go to the store writer as ONE write. Only after it commits are
 //    they acknowledged and deleted (XACK + XDEL, which also keeps the streams bounded). A
 //    crash between commit and XACK means redelivery, which is harmless: applying events twice
-//    changes nothing more (campaigns/outbox_event.hpp).
+//    changes nothing more (campaigns/outbox_event.hpp). For that, each status event gets the
+//    route of the stream that carried it (OutboxEvent::route), and an "unreachable" `failed`
+//    applies only to a row still on that route: a second one from Zalo cannot move (or
+//    fail) a row that has fallen back to SMS since.
 //  - Receipts for message ids the outbox does not know are stored in orphan_receipts, counted
 //    (Counters::orphans) and logged, never applied.
 //  - An entry that does not decode is logged (stream and entry id), counted in decode_errors

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <spdlog/spdlog.h>
 
+#include "campaigns/fault_point.hpp"
 #include "engine/store.hpp"
 
 namespace loa::engine {
@@ -128,6 +129,7 @@ void StoreWriter::apply_batch(std::deque<StoreWrite>& batch) {
   try {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     for (auto& w : batch) w.apply(*db_);
+    LOA_FAULT_POINT("store.commit");  // the batch written, not committed
     tx.commit();
     committed_ += batch.size();
     ++batches_;

@@ -342,6 +342,24 @@ TEST_F(OutboxEvents, TheFunnelCountsEveryStateReasonCostAndReply) {
   EXPECT_EQ(none.replies, 0);
 }
 
+// Found by ops/faults/crash: a daemon killed between putting a page into the route queues and
+// committing its `queued` mark leaves the rows planned; after the restart the dispatchers send
+// them before the enqueuer marks them again, so the enqueuer (which counts `queued` for the rows
+// it finds planned) never counted them, and the report showed fewer queued than sent. The
+// applier now counts the first queueing of a row it finds planned, once.
+TEST_F(OutboxEvents, AnEventBeforeTheQueuedMarkCountsTheQueueingOnce) {
+  const long long unmarked = add_message("planned");
+  const long long fallback = add_message("planned");  // queued once already, on its first channel
+  db_->exec("UPDATE outbox SET fallback_from = 'zalo_zns' WHERE id = " + std::to_string(fallback));
+  const long long marked = add_message("queued");  // the enqueuer counted this one
+  apply({event(Kind::kSent, unmarked), event(Kind::kSent, fallback), event(Kind::kSent, marked)});
+  apply({event(Kind::kSent, unmarked), event(Kind::kDelivered, unmarked)});  // redelivered, then its receipt
+  EXPECT_EQ(count("SELECT SUM(queued) FROM stats_summary"), 1);
+  EXPECT_EQ(count("SELECT SUM(sent) FROM stats_summary"), 3);
+  EXPECT_EQ(count("SELECT SUM(delivered) FROM stats_summary"), 1);
+  EXPECT_EQ(state(unmarked), "delivered");
+}
+
 TEST_F(OutboxEvents, AnApplierReusesItsStatementsAcrossBatches) {
   std::vector<long long> ids;
   for (int i = 0; i < 300; ++i) ids.push_back(add_message("queued"));

@@ -7,6 +7,9 @@
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "campaigns/funnel.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/dispatcher.hpp"
@@ -238,6 +241,57 @@ TEST_F(EnqueuerTest, AnUnreachableHouseholdFallsBackToSmsOnce) {
   ASSERT_EQ(funnel.fallbacks.size(), 1u);
   EXPECT_EQ(funnel.fallbacks[0].first, "zalo_zns");
   EXPECT_EQ(funnel.fallbacks[0].second, 1);
+}
+
+// Found by ops/faults/crash: a message that falls back (Zalo unreachable) while the page around
+// it is being enqueued was marked queued by the page's range UPDATE without ever being
+// rendered or enqueued, and so was never sent. The store writer here applies the fallback
+// after the page reached Redis and before its mark commits, as the results consumer can.
+TEST_F(EnqueuerTest, AFallbackDuringAPageIsNotMarkedQueuedUnsent) {
+  auto loaded = test::run_command("LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + dir_.path().string() + " " +
+                                  test::loa_binary().string() + " templates load " +
+                                  (test::source_dir() / "ops/examples/templates.toml").string());
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+  db_->exec(
+      "INSERT INTO campaigns(id, name, template_key, audience, channels, start_at, end_at, state, "
+      "variables) VALUES (3, 'bhyt', 'ho_tro_bhyt', '*', 'zalo_zns,sms', '2026-12-01T08:00:00+07:00', "
+      "'2027-06-30T20:00:00+07:00', 'running', 'hotline=0262 3852 xxx' || char(10) || "
+      "'reply_number=8xxx' || char(10) || 'sender=SO LDTBXH DAK LAK');"
+      "INSERT INTO rounds(id, campaign_id, number, due_at) VALUES (3, 3, 1, '2026-12-01');");
+  for (long long id : {500, 501, 502}) {
+    const std::string n = std::to_string(id);
+    db_->exec("INSERT INTO households(id, name, phone_e164, language, category, commune, has_zalo) "
+              "VALUES (" + n + ", 'H Lan Niê', '+84912000" + n + "', 'vi', 'poor', 'Ea Tu', 1)");
+    db_->exec("INSERT INTO outbox(id, round_id, campaign_id, household_id, phone_e164, channel, "
+              "fallback, route, language, body, units, cost_vnd, state, expires_at, created_at, "
+              "updated_at) VALUES (" + n + ", 3, 3, " + n + ", '+84912000" + n + "', 'zalo_zns', "
+              "'sms', 'zalo_zns', 'vi', '{\"template_id\":\"CHO_DUYET_1\"}', 1, 200, '" +
+              (id == 501 ? "queued" : "planned") + "', '2027-06-30T20:00:00+07:00', 'c', 'u')");
+  }
+  // Holds the store writer until the page (500 and 502) is in Redis, then applies Zalo's
+  // "unreachable" for 501, which lies in the page's id range; the page's mark comes next.
+  writer_.submit(StoreWrite{[this](SQLite::Database& db) {
+    for (int i = 0; i < 1000 && redis("HEXISTS loa:{zalo_zns}:msg 502") != "1"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    campaigns::OutboxEvent e;
+    e.kind = campaigns::OutboxEvent::Kind::kFailed;
+    e.message_id = 501;
+    e.attempts = 1;
+    e.reason = "unreachable: simulated: no Zalo account";
+    campaigns::apply_outbox_events(db, {e});
+  }, {}});
+  EXPECT_EQ(enqueuer_->run_once(), 2);
+  auto state = [this](long long id) {
+    return db_->execAndGet("SELECT state || ' ' || route || ' ' || (body <> '') FROM outbox WHERE id = " +
+                           std::to_string(id)).getString();
+  };
+  EXPECT_EQ(state(500), "queued zalo_zns 1");
+  EXPECT_EQ(state(502), "queued zalo_zns 1");
+  EXPECT_EQ(state(501), "planned sms 0") << "marked queued without being enqueued";
+  // The next pass renders it for SMS and sends it on.
+  EXPECT_EQ(enqueuer_->run_once(), 1);
+  EXPECT_EQ(state(501), "queued sms 1");
+  EXPECT_EQ(redis("HEXISTS loa:{sms}:msg 501"), "1");
 }
 
 }  // namespace

@@ -223,6 +223,45 @@ TEST_F(ResultConsumerTest, EntriesLeftPendingByAPreviousRunAreAppliedOnStart) {
   EXPECT_EQ(consumer->counters().events, 199u);
 }
 
+// Found by ops/faults/crash (a SIGKILL between the commit of a batch of results and its XACK):
+// an entry is applied twice. Zalo's "unreachable" had moved the message to its SMS fallback;
+// applied again, it moved the row once more, from SMS to nothing: the household's message
+// failed without being sent. A settle that Redis applied but whose reply was lost, then
+// retried, publishes the same entry twice too. A `failed` now changes only a row still on
+// the route whose stream carried it.
+TEST_F(ResultConsumerTest, AnUnreachableAppliedTwiceDoesNotFailTheFallback) {
+  const std::string zalo = unique_route(), sms = unique_route();
+  db_->exec("INSERT INTO households(id, phone_e164) VALUES (2, '+84912000002');"
+            "INSERT INTO outbox(id, round_id, campaign_id, household_id, phone_e164, channel, "
+            "fallback, route, language, body, units, cost_vnd, state, expires_at, created_at, "
+            "updated_at) VALUES (7, 1, 1, 2, '+84912000002', 'zalo_zns', 'sms', '" + zalo + "', "
+            "'vi', 'z', 1, 200, 'queued', 'e', 'c', 'u')");
+  auto redis = connect(test::shared_redis());
+  auto consumer = consumer_for({zalo, sms});
+  const std::string unreachable =
+      campaigns::encode_events({event(Kind::kFailed, 7, "unreachable: simulated: no Zalo account")});
+  xadd(*redis, zalo, unreachable);
+  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 1; }));
+  auto row = [&] {
+    return db_->execAndGet("SELECT state || ' ' || channel || ' ' || fallback_from FROM outbox "
+                           "WHERE id = 7").getString();
+  };
+  EXPECT_EQ(row(), "planned sms zalo_zns");
+  // The enqueuer renders it for SMS, on its route, and queues it there.
+  db_->exec("UPDATE outbox SET route = '" + sms + "', body = 'Xin chào', state = 'queued' "
+            "WHERE id = 7");
+  xadd(*redis, zalo, unreachable);  // the same entry again
+  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 2; }));
+  ASSERT_TRUE(eventually([&] { return xlen(*redis, zalo) == 0; }));
+  EXPECT_EQ(row(), "queued sms zalo_zns") << "the SMS fallback was failed by Zalo's event";
+  EXPECT_EQ(count("SELECT COALESCE(SUM(fallback), 0) FROM stats_summary"), 1);
+  EXPECT_EQ(count("SELECT COALESCE(SUM(failed), 0) FROM stats_summary"), 0);
+  // The SMS route's own outcome still applies.
+  xadd(*redis, sms, campaigns::encode_events({event(Kind::kSent, 7)}));
+  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 3; }));
+  EXPECT_EQ(row(), "sent sms zalo_zns");
+}
+
 TEST_F(ResultConsumerTest, ManyEntriesOnTwoRoutesStayBounded) {
   const std::string sms = unique_route();
   const std::string zalo = unique_route();
