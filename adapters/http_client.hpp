@@ -8,12 +8,13 @@
 //    empty and the response holds any HTTP status (a 500 is a success here: the adapter
 //    classifies statuses). On failure `ec` is an HttpErrc and the response holds what had
 //    arrived (possibly partial) plus curl's message in `detail`, for logs.
-//  - Connections are kept alive and reused across requests; at most max_connections_per_host
-//    are open to one host and max_total_connections in all. At most max_connections_per_host
-//    requests to one origin (scheme://host:port as spelled in the URL) are handed to curl at
-//    once; the rest wait in the client in arrival order, their timeout running, and one is
-//    handed over as soon as another to that origin finishes (so all the connections stay
-//    busy). A waiting request whose timeout ran out fails with kTimeout when its turn comes.
+//  - Connections are kept alive and reused across requests; at most max_total_connections are
+//    open in all. At most max_connections_per_host requests to one origin (scheme://host:port
+//    as spelled in the URL), or the request's own HttpRequest::max_connections, are handed to
+//    curl at once, so at most that many connections are open to it; the rest wait in the
+//    client in arrival order, their timeout running, and one is handed over as soon as another
+//    to that origin finishes (so all the connections stay busy). A waiting request whose
+//    timeout ran out fails with kTimeout when its turn comes.
 //  - Every request has a timeout (HttpRequest::timeout, the whole exchange, connect included);
 //    it must be positive. Responses larger than max_response_bytes (headers and body) fail
 //    with kTooLarge. At most max_in_flight requests are accepted at once; one more completes
@@ -64,6 +65,10 @@ struct HttpRequest {
   HttpHeaders headers;          // sent in this order; no CR or LF in names or values
   std::string body;             // sent as is (with Content-Length) unless empty for GET/HEAD
   std::chrono::milliseconds timeout{10000};
+  // At most this many requests to the request's origin are handed to curl at once (so at most
+  // this many connections to it); 0 means the client's max_connections_per_host. Values over
+  // max_total_connections count as that. The latest request to an origin sets its cap.
+  std::size_t max_connections = 0;
 };
 
 struct HttpResponse {
@@ -93,7 +98,7 @@ const boost::system::error_category& http_category();
 boost::system::error_code make_error_code(HttpErrc e);
 
 struct HttpClientOptions {
-  long max_connections_per_host = 8;  // CURLMOPT_MAX_HOST_CONNECTIONS
+  long max_connections_per_host = 8;  // per origin, unless a request sets max_connections
   long max_total_connections = 64;    // CURLMOPT_MAX_TOTAL_CONNECTIONS and the idle cache size
   std::size_t max_response_bytes = 1 << 20;
   bool verify_tls = true;

@@ -221,6 +221,7 @@ HttpGatewaySettings HttpGatewaySettings::read(const GatewaySettings& s) {
     }
   }
   h.timeout = std::chrono::milliseconds(s.integer("timeout_ms", 10000, 1, 600000));
+  h.connections = static_cast<std::size_t>(s.integer("connections", 8, 1, 64));
   std::tie(h.success_min, h.success_max) = status_range(s);
   h.success_json = s.get("success_json");
   h.success_value = s.get("success_value");
@@ -299,6 +300,7 @@ RequestFanout::Prepared HttpGateway::build_request(const HttpGatewaySettings& s,
   HttpRequest request;
   request.method = s.method;
   request.timeout = s.timeout;
+  request.max_connections = s.connections;
   auto url = values.render(s.url, Context::kUrl);
   if (!url) return no_phone;
   request.url = std::move(*url);

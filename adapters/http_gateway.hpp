@@ -13,6 +13,8 @@
 //   content_type         default application/json or application/x-www-form-urlencoded, per
 //                        body_encoding (a header.Content-Type wins)
 //   timeout_ms           10000: for the whole request
+//   connections          8: at most this many requests to the gateway at once, each on a
+//                        kept-alive connection of its own (1..64)
 //   success_status       200-299: one status or a range that means "accepted"...
 //   success_json         ...and, when set, the JSON pointer (RFC 6901) whose value in the answer
 //   success_value        must equal this (numbers compare by their JSON text: "100" == 100)
@@ -79,6 +81,7 @@ struct HttpGatewaySettings {
   TextTemplate body;
   BodyEncoding body_encoding = BodyEncoding::kJson;
   std::chrono::milliseconds timeout{10000};
+  std::size_t connections = 8;
   long success_min = 200;
   long success_max = 299;
   std::string success_json;

@@ -49,6 +49,7 @@ KannelSettings KannelSettings::read(const GatewaySettings& s) {
   const std::string coding = s.choice("coding", "auto", {"auto", "gsm7", "ucs2"});
   k.coding = coding == "auto" ? Coding::kAuto : coding == "gsm7" ? Coding::kGsm7 : Coding::kUcs2;
   k.timeout = std::chrono::milliseconds(s.integer("timeout_ms", 10000, 1, 600000));
+  k.connections = static_cast<std::size_t>(s.integer("connections", 8, 1, 64));
   k.dlr_url = s.get("dlr_url");
   k.dlr_mask = static_cast<int>(s.integer("dlr_mask", 27, 1, kAllDlrTypes));
   if (!k.dlr_url.empty()) {
@@ -128,6 +129,7 @@ RequestFanout::Prepared KannelGateway::build_request(const KannelSettings& s,
   request.method = "GET";
   request.url = std::move(url);
   request.timeout = s.timeout;
+  request.max_connections = s.connections;
   return request;
 }
 

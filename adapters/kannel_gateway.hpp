@@ -35,6 +35,9 @@
 //   phone_format     84 | local | e164 (default 84)
 //   coding           auto | gsm7 | ucs2 (default auto: ucs2 when the text does not fit GSM-7)
 //   timeout_ms       10000
+//   connections      8: at most this many sendsms requests at once, each on a kept-alive
+//                    connection of its own (1..64). smsbox answers a request only once
+//                    bearerbox has taken the message, so its throughput grows with this.
 //   dlr_url          where Kannel sends delivery reports (optional; none: no dlr-mask)
 //   dlr_mask         27 = 1 delivered + 2 failed + 8 SMSC submit + 16 SMSC reject (1..31)
 //   dlr_token        a secret, required with dlr_url; letters, digits and - . _ ~ only
@@ -69,6 +72,7 @@ struct KannelSettings {
   PhoneFormat phone_format = PhoneFormat::kInternational;
   Coding coding = Coding::kAuto;
   std::chrono::milliseconds timeout{10000};
+  std::size_t connections = 8;
   std::string dlr_url;
   int dlr_mask = 27;
   std::string dlr_token;

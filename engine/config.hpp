@@ -68,7 +68,7 @@ struct StoreConfig {
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:8080";
-  int max_connections = 256;
+  int max_connections = 1024;  // Kannel's smsbox opens one per callback in flight (256 seen)
   int header_limit_bytes = 8 * 1024;
   int body_limit_bytes = 1024 * 1024;
   int read_timeout_ms = 10000;

@@ -60,7 +60,7 @@ struct HttpUploadRoute {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: pick a free port (see port())
-  std::size_t max_connections = 256;
+  std::size_t max_connections = 1024;
   std::uint32_t header_limit = 8 * 1024;
   std::uint64_t body_limit = 1024 * 1024;
   std::chrono::milliseconds read_timeout{10000};

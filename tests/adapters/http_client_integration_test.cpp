@@ -222,6 +222,38 @@ TEST_F(HttpClientTest, ConcurrentRequestsStayWithinThePerHostCap) {
   EXPECT_EQ(client->stats().in_flight, 0u);
 }
 
+// A gateway adapter's `connections` setting travels as HttpRequest::max_connections: it
+// replaces the client's per-host cap for that origin, above it as well as below it.
+TEST_F(HttpClientTest, ARequestsOwnConnectionCapReplacesThePerHostCap) {
+  MockGateway gateway([](const MockRequest& r) {
+    return respond(200, r.body, 30ms);  // so that requests overlap
+  });
+  HttpClientOptions options;
+  options.max_connections_per_host = 2;
+  auto client = make(options);
+  auto burst = [&](std::size_t cap) {
+    std::vector<std::future<Outcome>> futures;
+    for (int i = 0; i < 60; ++i) {
+      HttpRequest r = request("POST", gateway.url("/burst"), std::to_string(i));
+      r.max_connections = cap;
+      futures.push_back(send(*client, r));
+    }
+    for (int i = 0; i < 60; ++i) {
+      const Outcome out = outcome_of(std::move(futures[i]));
+      ASSERT_FALSE(out.ec) << i << ": " << out.response.detail;
+      EXPECT_EQ(out.response.body, std::to_string(i));
+    }
+  };
+  burst(6);
+  EXPECT_LE(gateway.peak_connections(), 6u);
+  EXPECT_LE(client->stats().peak_connections, 6u);
+  EXPECT_GT(gateway.peak_connections(), 2u);  // beyond the client's default of 2
+  burst(1);  // one at a time now, over the connections kept alive
+  EXPECT_EQ(gateway.requests().size(), 120u);
+  EXPECT_LE(client->stats().open_connections, 6u);
+  EXPECT_EQ(client->stats().in_flight, 0u);
+}
+
 TEST_F(HttpClientTest, TimesOutInAboutTheTimeoutAndStaysUsable) {
   MockGateway gateway([](const MockRequest& r) {
     return respond(200, "late", r.target == "/slow" ? 3000ms : 0ms);

@@ -230,6 +230,10 @@ TEST_F(KannelTest, SecretsComeFromEnvironmentOrFile) {
       {"dlr_url", "http://h/dlr?x=%41", "route 'sms': gateway setting 'dlr_url': must not hold '%'",
        ""},
       {"dlr_mask", "32", "route 'sms': gateway setting 'dlr_mask': must lie in [1, 31]", ""},
+      {"connections", "0", "route 'sms': gateway setting 'connections': must lie in [1, 64]",
+       ""},
+      {"connections", "65", "route 'sms': gateway setting 'connections': must lie in [1, 64]",
+       ""},
       {"passwrod_env", "X",
        "route 'sms': gateway setting 'passwrod_env': not a setting of gateway "
        "type 'kannel'",
@@ -246,6 +250,22 @@ TEST_F(KannelTest, SecretsComeFromEnvironmentOrFile) {
       EXPECT_EQ(std::string(e.what()).substr(0, row.message.size()), row.message);
     }
   }
+}
+
+// `connections` bounds the sendsms requests in flight (the HTTP client's per-origin cap).
+TEST_F(KannelTest, ConnectionsSettingCapsTheRequestsInFlight) {
+  MockGateway mock([](const MockRequest&) { return answer(202, kAccepted); });
+  const auto message = sms("1", "+84901234567", "x");
+  const auto by_default = KannelSettings::read(settings(mock));
+  EXPECT_EQ(by_default.connections, 8u);
+  EXPECT_EQ(std::get<HttpRequest>(KannelGateway::build_request(by_default, message))
+                .max_connections,
+            8u);
+  GatewaySettings::Values v = settings(mock).values();
+  v["connections"] = "16";
+  const auto sixteen = KannelSettings::read(GatewaySettings(v));
+  EXPECT_EQ(std::get<HttpRequest>(KannelGateway::build_request(sixteen, message)).max_connections,
+            16u);
 }
 
 // DLR callbacks on our dlr-url, one row per Kannel DLR type (%d).

@@ -16,7 +16,11 @@
 // BM_KannelLoa: the same messages as a campaign: planned into the outbox (not timed), then
 // `loa serve` (role all, the kannel adapter, no rate limit) sends them, and Kannel's reports
 // come back to loa's webhook and into the outbox: timed until fakesmsc has them all and the
-// outbox has every message delivered.
+// outbox has every message delivered. The adapter gets as many connections to smsbox as wrk
+// has in the ceiling (LOA_BENCH_KANNEL_CONNECTIONS, default 16; the route's `connections`
+// setting): smsbox answers each request only after bearerbox has taken the message, so the
+// throughput of either client is proportional to its concurrency, and comparing 8 with 16
+// measured the concurrency rather than the cost of loa.
 //
 // Each reports messages/s and the CPU share of bearerbox, smsbox and fakesmsc over the run
 // (CPU seconds / wall seconds; 1.0 is one core saturated), to show where Kannel's bottleneck is.
@@ -39,6 +43,8 @@ using namespace loa;
 using namespace std::chrono_literals;
 
 long long messages() { return bench::env_or("LOA_BENCH_KANNEL_MESSAGES", 100000); }
+// Requests in flight to smsbox, for wrk and for loa alike.
+long long connections() { return bench::env_or("LOA_BENCH_KANNEL_CONNECTIONS", 16); }
 
 // CPU share of each Kannel process since `before` over `seconds`.
 void kannel_cpu(benchmark::State& state, const test::KannelPeer& kannel,
@@ -73,7 +79,7 @@ void BM_KannelHttpCeiling(benchmark::State& state) {
                 bench::url_encode("&token=bench-dlr-t0ken&status=%d&answer=%A&msgid=%F");
     load.count = n;
     load.threads = 1;
-    load.connections = static_cast<int>(bench::env_or("LOA_BENCH_KANNEL_CONNECTIONS", 16));
+    load.connections = static_cast<int>(connections());
     const auto cpu0 = kannel->cpu_seconds();
     state.ResumeTiming();
 
@@ -157,6 +163,7 @@ BENCHMARK(BM_KannelMtbatch)->Unit(benchmark::kSecond)->UseRealTime()->Iterations
 
 void BM_KannelLoa(benchmark::State& state) {
   const long long n = messages();
+  const long long links = connections();
   for (auto _ : state) {
     state.PauseTiming();
     test::TempDir dir;
@@ -183,7 +190,8 @@ void BM_KannelLoa(benchmark::State& state) {
                      "username = \"" + std::string(test::KannelPeer::kUser) + "\"\n"
                      "password_env = \"LOA_BENCH_KANNEL_PASSWORD\"\nfrom = \"8088\"\n"
                      "dlr_url = \"" + loa + "/webhooks/sms/receipt\"\n"
-                     "dlr_token_env = \"LOA_BENCH_KANNEL_DLR_TOKEN\"\n");
+                     "dlr_token_env = \"LOA_BENCH_KANNEL_DLR_TOKEN\"\n" +
+                     "connections = " + std::to_string(links) + "\n");
     std::map<std::string, std::string> env{
         {"LOA_DAEMON_DATA_DIR", campaign.data_dir},
         {"LOA_REDIS_URL", redis.unix_url()},
