@@ -33,19 +33,15 @@ void StoreWriter::start() {
 }
 
 void StoreWriter::stop() {
+  if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mutex_);
-    if (!running_) return;
     stopping_ = true;
   }
   not_empty_.notify_all();
   not_full_.notify_all();
-  thread_.join();
+  thread_.join();  // the writer cleared running_ when it took its last write (see run())
   db_.reset();
-  {
-    std::lock_guard lock(mutex_);
-    running_ = false;
-  }
   drained_.notify_all();
 }
 
@@ -96,7 +92,12 @@ void StoreWriter::run() {
     {
       std::unique_lock lock(mutex_);
       not_empty_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) break;
+      if (queue_.empty() && stopping_) {
+        // Decided under the same lock as submit()'s check: a write is either in the queue
+        // now (and was taken) or is refused with an error, never left behind after the end.
+        running_ = false;
+        break;
+      }
       // Gather up to max_rows, waiting at most `window` for the batch to fill.
       const auto deadline = std::chrono::steady_clock::now() + window;
       while (batch.size() < max_rows) {

@@ -14,8 +14,11 @@
 //    try_submit() returns false instead (for async code that must not block).
 //  - flush() returns once everything submitted before it is committed.
 //  - stop() drains the queue, commits, and closes the connection. The destructor stops.
+//    A write submitted while stop() runs is either committed before the writer ends or
+//    refused (try_submit false, or `done` gets an error): never silently left in the queue.
 //
-// Thread-safety: submit, try_submit, flush and the counters are safe from any thread.
+// Thread-safety: start and stop from the owner's thread; submit, try_submit, flush and the
+// counters are safe from any thread.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -74,7 +77,8 @@ class StoreWriter {
   std::uint64_t submitted_ = 0;   // guarded by mutex_
   std::uint64_t finished_ = 0;    // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_
-  bool running_ = false;          // guarded by mutex_
+  bool running_ = false;          // guarded by mutex_: accepting writes; the writer clears it
+                                  // as it ends
 
   std::atomic<std::uint64_t> committed_{0};
   std::atomic<std::uint64_t> failed_{0};
