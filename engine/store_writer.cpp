@@ -50,7 +50,9 @@ void StoreWriter::submit(StoreWrite write) {
   not_full_.wait(lock, [&] {
     return stopping_ || queue_.size() < static_cast<std::size_t>(config_.queue_capacity);
   });
-  if (!running_) {
+  // Once stop() has begun, new writes are refused: stop() drains what was accepted before it,
+  // and producers that keep submitting must not be able to keep the writer from ending.
+  if (!running_ || stopping_) {
     lock.unlock();
     if (write.done) write.done(false, "the store writer is stopped");
     return;
@@ -64,7 +66,8 @@ void StoreWriter::submit(StoreWrite write) {
 bool StoreWriter::try_submit(StoreWrite write) {
   {
     std::lock_guard lock(mutex_);
-    if (!running_ || queue_.size() >= static_cast<std::size_t>(config_.queue_capacity))
+    if (!running_ || stopping_ ||
+        queue_.size() >= static_cast<std::size_t>(config_.queue_capacity))
       return false;
     queue_.push_back(std::move(write));
     ++submitted_;

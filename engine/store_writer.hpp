@@ -14,8 +14,8 @@
 //    try_submit() returns false instead (for async code that must not block).
 //  - flush() returns once everything submitted before it is committed.
 //  - stop() drains the queue, commits, and closes the connection. The destructor stops.
-//    A write submitted while stop() runs is either committed before the writer ends or
-//    refused (try_submit false, or `done` gets an error): never silently left in the queue.
+//    A write submitted once stop() has begun is refused (try_submit false, or `done` gets an
+//    error); one accepted before is committed: never silently left in the queue.
 //
 // Thread-safety: start and stop from the owner's thread; submit, try_submit, flush and the
 // counters are safe from any thread.
