@@ -304,6 +304,8 @@ WebhookResult<Reply> EsmsGateway::parse_reply(const EsmsSettings& s,
     return Result::without_event(WebhookVerdict::kForbidden, "bad signature");
   }
   const std::string sender = *p.get("sender");
+  // Authentic but unattributable: a reply with no sender cannot reach any household.
+  if (sender.empty()) return Result::without_event(WebhookVerdict::kMalformed, "empty sender");
   Reply reply;
   reply.from_phone = sender_to_e164(sender);
   reply.text = *to_utf8(content, "UTF-8");  // a bad byte becomes U+FFFD, the rest survives

@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <string>
 
+#include <boost/json.hpp>
+
+#include "adapters/form_encoding.hpp"
 #include "adapters/http_gateway.hpp"
 #include "tests/fuzz/webhook_support.hpp"
 
@@ -49,8 +52,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.body = std::string(body);
   check_loggable(body);
 
+  // What the caller sent besides the authentic token: the raw query and body, and the status
+  // value decoded (query, form or JSON), which the log reason quotes ("unmapped status '...'").
+  std::string supplied = std::string(query) + '\n' + std::string(body);
+  for (const FormParams& params : {FormParams::from_target("?" + std::string(query)),
+                                   FormParams::from_body(body)}) {
+    if (auto status = params.get(s.dlr_status_field)) supplied += '\n' + *status;
+  }
+  boost::system::error_code ec;
+  const boost::json::value doc = boost::json::parse(body, ec);
+  const boost::json::value* status = ec ? nullptr : doc.find_pointer(s.dlr_status_field, ec);
+  if (status != nullptr && !ec) {
+    supplied += '\n' + (status->is_string() ? std::string(status->as_string())
+                                             : boost::json::serialize(*status));
+  }
   const auto r = HttpGateway::parse_receipt(s, request);
-  check_result(r);
+  check_result(r, supplied);
   FUZZ_CHECK(!r.event || authentic || query.find(kToken) != std::string::npos ||
                  body.find(kToken) != std::string::npos,
              "a report without the token was accepted");
