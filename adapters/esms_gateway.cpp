@@ -100,7 +100,8 @@ std::optional<int> to_int(std::string_view s) {
   return n;
 }
 
-// "yyyyMMddhhmmss" in Vietnam's time; nullopt when malformed.
+// "yyyyMMddhhmmss" in Vietnam's time; nullopt when malformed or outside system_clock's range
+// (before 1970, after 2262).
 std::optional<std::chrono::system_clock::time_point> vietnam_time(std::string_view s) {
   if (s.size() != 14) return std::nullopt;
   const auto y = to_int(s.substr(0, 4)), mo = to_int(s.substr(4, 2)), d = to_int(s.substr(6, 2)),
@@ -111,8 +112,11 @@ std::optional<std::chrono::system_clock::time_point> vietnam_time(std::string_vi
                                          std::chrono::month(static_cast<unsigned>(*mo)),
                                          std::chrono::day(static_cast<unsigned>(*d))};
   if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days(date) + std::chrono::hours(*h) + std::chrono::minutes(*mi) +
-         std::chrono::seconds(*sec) - kVietnamOffset;
+  // In seconds first: a year beyond 2262 does not fit system_clock (nanoseconds).
+  const std::chrono::sys_seconds t = std::chrono::sys_days(date) + std::chrono::hours(*h) +
+                                     std::chrono::minutes(*mi) + std::chrono::seconds(*sec) -
+                                     kVietnamOffset;
+  return from_unix_seconds(t.time_since_epoch().count());
 }
 
 // A JSON member as text ("100" and 100 alike); "" when absent.

@@ -99,13 +99,16 @@ void CsvReader::start() {
 }
 
 void CsvReader::detect_delimiter() {
-  // Count candidates outside quotes on the header line (or as much of it as the first chunk
-  // holds). European-locale Excel writes ';' because ',' is its decimal separator.
+  // Count candidates outside quotes on the header line (at most its first max_record_bytes + 1
+  // bytes). European-locale Excel writes ';' because ',' is its decimal separator.
   std::size_t commas = 0;
   std::size_t semicolons = 0;
   std::size_t tabs = 0;
   bool quoted = false;
-  for (std::size_t i = pos_; i < len_; ++i) {
+  // Only what start() buffers at the smallest chunk size: a header beyond the record limit
+  // must not be detected differently when the first read happens to hold more of it.
+  const std::size_t end = std::min(len_, pos_ + options_.max_record_bytes + 1);
+  for (std::size_t i = pos_; i < end; ++i) {
     const char c = chunk_[i];
     if (c == '"') {
       quoted = !quoted;

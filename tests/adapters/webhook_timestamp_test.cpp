@@ -1,13 +1,16 @@
 // Gateway timestamps out of system_clock's range (fuzz findings, tests/fuzz/corpus/
-// webhook_kannel/finding_ts_overflow.txt and webhook_zalo/finding_timestamp_overflow.json): a
-// huge Unix time is bad input, never a signed overflow. Kannel's ts then falls back to the
-// time of receipt (as a malformed ts always did); a Zalo body timestamp is left unset and a
-// Zalo timestamp header is refused, as for one that is not a number.
+// webhook_kannel/finding_ts_overflow.txt, webhook_zalo/finding_timestamp_overflow.json and
+// webhook_esms/finding_receiver_time_overflow.txt): a huge time is bad input, never a signed
+// overflow. Kannel's ts and eSMS's receiverTime then fall back to the time of receipt (as a
+// malformed one always did); a Zalo body timestamp is left unset and a Zalo timestamp header
+// is refused, as for one that is not a number.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 
+#include "adapters/esms_gateway.hpp"
+#include "adapters/form_encoding.hpp"
 #include "adapters/kannel_gateway.hpp"
 #include "adapters/webhook.hpp"
 #include "adapters/zalo_webhook.hpp"
@@ -55,6 +58,28 @@ TEST(WebhookTimestamp, KannelReplyWithAHugeTsIsTakenAtItsReceipt) {
   const auto r = KannelGateway::parse_reply(s, request);
   ASSERT_EQ(r.verdict, WebhookVerdict::kEvent) << r.reason;
   EXPECT_EQ(r.event->at, Clock::time_point(seconds(1795684187)));
+}
+
+TEST(WebhookTimestamp, EsmsReplyAfter2262IsTakenAtItsReceipt) {
+  EsmsSettings s;
+  s.mo_private_key = "pk-123";
+  WebhookRequest request;
+  const auto target = [&](const std::string& time) {
+    const std::string sign = EsmsGateway::mo_signature("8079", "sms-1", "x", time, "pk-123");
+    return "/webhooks/sms/reply?sender=84912345678&content=x&cpid=8079&smsid=sms-1&sign=" +
+           percent_encode(sign) + "&receiverTime=" + time;
+  };
+  request.target = target("28261126213000");
+  const auto before = Clock::now();
+  const auto late = EsmsGateway::parse_reply(s, request);
+  ASSERT_EQ(late.verdict, WebhookVerdict::kEvent) << late.reason;
+  EXPECT_GE(late.event->at, before);
+  EXPECT_LE(late.event->at, Clock::now());
+
+  request.target = target("20261126213000");  // 21:30 in Vietnam is 14:30 UTC
+  const auto ok = EsmsGateway::parse_reply(s, request);
+  ASSERT_EQ(ok.verdict, WebhookVerdict::kEvent) << ok.reason;
+  EXPECT_EQ(ok.event->at, Clock::time_point(seconds(1795703400)));
 }
 
 TEST(WebhookTimestamp, ZaloBodyTimestampBeyondTheClockIsLeftUnset) {

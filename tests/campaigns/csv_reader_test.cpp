@@ -169,7 +169,13 @@ const std::vector<Case> csv_cases = {
      {rec(1, {"Họ tên", "x"}), err(2, CsvErrorCode::kInvalidUtf8), rec(3, {"ok", "y"})}},
     {"utf8 cut by an empty field", "a,b,c\nH\xE1,,\xBB\x99\n",
      {rec(1, {"a", "b", "c"}), err(2, CsvErrorCode::kInvalidUtf8)}},
-    {"utf8 cut by a quoted delimiter", "\"H\xE1\",\"\xBB\x99\"\n", {err(1, CsvErrorCode::kInvalidUtf8)}},
+    {"utf8 cut by a quoted delimiter", "\"H\xE1\",\"\xBB\x99\"\n",
+     {err(1, CsvErrorCode::kInvalidUtf8)}},
+    // Fuzz finding (tests/fuzz/corpus/csv_import/finding_delimiter_chunk_size.csv): a header
+    // longer than the record limit is detected from its first max_record_bytes + 1 bytes only,
+    // whatever the chunk size, so the ';' beyond them does not count.
+    {"delimiter of a header beyond the record limit", "0123456789;a;b\nx;y\n",
+     {err(1, CsvErrorCode::kRecordTooLarge), rec(2, {"x;y"})}, ',', 8},
     {"valid 4-byte utf8", "\xF0\x9F\x93\xA2 loa\n", {rec(1, {"\xF0\x9F\x93\xA2 loa"})}},
     {"ede letters", "Ƀlơi,Ŭn,Êñuôl,Hmŏk\n", {rec(1, {"Ƀlơi", "Ŭn", "Êñuôl", "Hmŏk"})}},
     {"nul byte is data", std::string("a\0b,c\n", 6), {rec(1, {std::string("a\0b", 3), "c"})}},

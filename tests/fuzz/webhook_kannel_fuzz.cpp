@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapters/form_encoding.hpp"
 #include "adapters/kannel_gateway.hpp"
 #include "tests/fuzz/webhook_support.hpp"
 
@@ -32,10 +33,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (authentic) request.target += "token=" + std::string(kToken) + "&";
   request.target += query;
   check_loggable(query);
+  // What the caller sent besides the authentic token, raw and as the decoded charset that the
+  // log reason quotes ("unsupported charset '...'"); the answer may repeat it.
+  std::string supplied(query);
+  const auto charset = FormParams::from_target("?" + std::string(query)).get("charset");
+  if (charset) supplied += '\n' + *charset;
   bool event = false;
   if (reply) {
     const auto r = KannelGateway::parse_reply(s, request);
-    check_result(r);
+    check_result(r, supplied);
     event = r.event.has_value();
   } else {
     const auto r = KannelGateway::parse_receipt(s, request);
