@@ -1,11 +1,13 @@
 #include "adapters/esms_gateway.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
-#include <boost/uuid/detail/md5.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <iterator>
+#include <memory>
 #include <utility>
 
 #include "adapters/form_encoding.hpp"
@@ -100,7 +102,8 @@ std::optional<int> to_int(std::string_view s) {
   return n;
 }
 
-// "yyyyMMddhhmmss" in Vietnam's time; nullopt when malformed.
+// "yyyyMMddhhmmss" in Vietnam's time; nullopt when malformed or outside system_clock's range
+// (before 1970, after 2262).
 std::optional<std::chrono::system_clock::time_point> vietnam_time(std::string_view s) {
   if (s.size() != 14) return std::nullopt;
   const auto y = to_int(s.substr(0, 4)), mo = to_int(s.substr(4, 2)), d = to_int(s.substr(6, 2)),
@@ -111,8 +114,11 @@ std::optional<std::chrono::system_clock::time_point> vietnam_time(std::string_vi
                                          std::chrono::month(static_cast<unsigned>(*mo)),
                                          std::chrono::day(static_cast<unsigned>(*d))};
   if (!date.ok()) return std::nullopt;
-  return std::chrono::sys_days(date) + std::chrono::hours(*h) + std::chrono::minutes(*mi) +
-         std::chrono::seconds(*sec) - kVietnamOffset;
+  // In seconds first: a year beyond 2262 does not fit system_clock (nanoseconds).
+  const std::chrono::sys_seconds t = std::chrono::sys_days(date) + std::chrono::hours(*h) +
+                                     std::chrono::minutes(*mi) + std::chrono::seconds(*sec) -
+                                     kVietnamOffset;
+  return from_unix_seconds(t.time_since_epoch().count());
 }
 
 // A JSON member as text ("100" and 100 alike); "" when absent.
@@ -304,6 +310,8 @@ WebhookResult<Reply> EsmsGateway::parse_reply(const EsmsSettings& s,
     return Result::without_event(WebhookVerdict::kForbidden, "bad signature");
   }
   const std::string sender = *p.get("sender");
+  // Authentic but unattributable: a reply with no sender cannot reach any household.
+  if (sender.empty()) return Result::without_event(WebhookVerdict::kMalformed, "empty sender");
   Reply reply;
   reply.from_phone = sender_to_e164(sender);
   reply.text = *to_utf8(content, "UTF-8");  // a bad byte becomes U+FFFD, the rest survives
@@ -320,21 +328,18 @@ WebhookResult<Reply> EsmsGateway::parse_reply(const EsmsSettings& s,
 std::string EsmsGateway::mo_signature(std::string_view cpid, std::string_view smsid,
                                       std::string_view content, std::string_view receiver_time,
                                       std::string_view private_key) {
-  boost::uuids::detail::md5 md5;
+  // OpenSSL's MD5, not Boost's uuid detail one: that reads the input as misaligned 32-bit
+  // words, undefined behaviour that UBSan reports on a fuzzed reply. "" (never equal to a
+  // received signature) if OpenSSL fails.
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr) != 1) return {};
   for (const std::string_view part : {cpid, smsid, content, receiver_time, private_key}) {
-    md5.process_bytes(part.data(), part.size());
+    if (EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) return {};
   }
-  boost::uuids::detail::md5::digest_type digest;
-  md5.get_digest(digest);
-  // Boost 1.81 hands the digest over as four words whose big-endian bytes are the RFC 1321
-  // digest (its name generator reads them so); the test pins this with RFC 1321's vector.
-  unsigned char bytes[16];
-  for (std::size_t i = 0; i < 4; ++i) {
-    for (std::size_t k = 0; k < 4; ++k) {
-      bytes[i * 4 + k] = static_cast<unsigned char>(digest[i] >> (24 - 8 * k));
-    }
-  }
-  return base64(bytes, sizeof(bytes));
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), bytes, &length) != 1 || length != 16) return {};
+  return base64(bytes, length);
 }
 
 }  // namespace loa::adapters

@@ -207,9 +207,10 @@ WebhookResult<Reply> KannelGateway::parse_reply(const KannelSettings& s,
   reply.from_phone = sender_to_e164(*from);
   reply.text = std::move(*utf8);
   reply.provider_id = p.get("id").value_or("");
+  // A missing, malformed or out-of-range ts falls back to the time of receipt.
   const auto ts = to_number(p.get("ts").value_or(""));
-  reply.at = ts ? std::chrono::system_clock::time_point(std::chrono::seconds(*ts))
-                : std::chrono::system_clock::now();
+  const auto at = ts ? from_unix_seconds(*ts) : std::nullopt;
+  reply.at = at.value_or(std::chrono::system_clock::now());
   return Result::of(std::move(reply));
 }
 

@@ -72,4 +72,22 @@ std::string loggable(std::string_view text, std::size_t limit) {
   return out;
 }
 
+namespace {
+template <class Unit>
+std::optional<std::chrono::system_clock::time_point> from_unix(long long count) {
+  using Clock = std::chrono::system_clock;
+  constexpr long long kMax = std::chrono::duration_cast<Unit>(Clock::duration::max()).count();
+  if (count < 0 || count > kMax) return std::nullopt;
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(Unit(count)));
+}
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> from_unix_seconds(long long seconds) {
+  return from_unix<std::chrono::seconds>(seconds);
+}
+
+std::optional<std::chrono::system_clock::time_point> from_unix_milliseconds(long long millis) {
+  return from_unix<std::chrono::milliseconds>(millis);
+}
+
 }  // namespace loa::adapters

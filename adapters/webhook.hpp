@@ -16,6 +16,7 @@
 // Thread-safety: everything here is pure; safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -72,6 +73,12 @@ bool secret_equals(std::string_view received, std::string_view expected);
 // "" when it matches.
 std::string token_mismatch(const std::optional<std::string>& received, std::string_view expected,
                            std::string_view setting);
+
+// A Unix time a gateway sent (seconds or milliseconds since 1970) as a system_clock time, or
+// nullopt when it is negative or beyond what system_clock can hold (nanoseconds: the year
+// 2262), so a hostile huge number is bad input instead of a signed overflow.
+std::optional<std::chrono::system_clock::time_point> from_unix_seconds(long long seconds);
+std::optional<std::chrono::system_clock::time_point> from_unix_milliseconds(long long millis);
 
 // A gateway's free text made safe for logs and last_error: control characters (and, in text
 // that is not UTF-8, every byte beyond ASCII) become '?', runs of 7 or more digits (phone

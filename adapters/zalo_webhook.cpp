@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "adapters/webhook.hpp"
 #include "adapters/zalo_json.hpp"
 
 namespace loa::adapters {
@@ -63,9 +64,7 @@ std::string received_mac(std::string_view header) {
 }
 
 std::optional<Clock::time_point> epoch_time(long long value) {
-  if (value < 0) return std::nullopt;
-  if (value < kSecondsBelow) return Clock::time_point(std::chrono::seconds(value));
-  return Clock::time_point(std::chrono::milliseconds(value));
+  return value < kSecondsBelow ? from_unix_seconds(value) : from_unix_milliseconds(value);
 }
 
 std::optional<Clock::time_point> epoch_time(const json::value* v) {

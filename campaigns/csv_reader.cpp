@@ -99,13 +99,16 @@ void CsvReader::start() {
 }
 
 void CsvReader::detect_delimiter() {
-  // Count candidates outside quotes on the header line (or as much of it as the first chunk
-  // holds). European-locale Excel writes ';' because ',' is its decimal separator.
+  // Count candidates outside quotes on the header line (at most its first max_record_bytes + 1
+  // bytes). European-locale Excel writes ';' because ',' is its decimal separator.
   std::size_t commas = 0;
   std::size_t semicolons = 0;
   std::size_t tabs = 0;
   bool quoted = false;
-  for (std::size_t i = pos_; i < len_; ++i) {
+  // Only what start() buffers at the smallest chunk size: a header beyond the record limit
+  // must not be detected differently when the first read happens to hold more of it.
+  const std::size_t end = std::min(len_, pos_ + options_.max_record_bytes + 1);
+  for (std::size_t i = pos_; i < end; ++i) {
     const char c = chunk_[i];
     if (c == '"') {
       quoted = !quoted;
@@ -145,11 +148,20 @@ bool CsvReader::finish_record(CsvRecord& out, CsvError& error) {
   ++records_;
   std::uint64_t error_line = record_line_;
   if (pending_ == CsvErrorCode::kNone && options_.validate_utf8) {
-    const std::size_t bad = find_invalid_utf8(out.data_);
+    // Field by field: the fields are stored back to back, so a character cut by a delimiter
+    // ("H\xE1,\xBB\x99") would look whole in the record's bytes.
+    std::size_t bad = std::string_view::npos;
+    std::size_t field = 0;
+    for (std::size_t begin = 0; field < out.ends_.size(); begin = out.ends_[field++]) {
+      const std::size_t at = find_invalid_utf8(
+          std::string_view(out.data_).substr(begin, out.ends_[field] - begin));
+      if (at != std::string_view::npos) {
+        bad = begin + at;
+        break;
+      }
+    }
     if (bad != std::string_view::npos) {
       error_line = record_line_ + count_line_breaks(std::string_view(out.data_).substr(0, bad));
-      const auto field = static_cast<std::size_t>(
-          std::upper_bound(out.ends_.begin(), out.ends_.end(), bad) - out.ends_.begin());
       set_error(CsvErrorCode::kInvalidUtf8,
                 "field " + std::to_string(field + 1) + ": invalid UTF-8 (byte " +
                     hex_byte(static_cast<unsigned char>(out.data_[bad])) +

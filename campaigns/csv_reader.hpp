@@ -7,7 +7,8 @@
 //   embedded delimiters, doubled quotes ("") and line breaks. A '"' inside an unquoted field is
 //   kept literally, as spreadsheets do.
 // - The delimiter is ',' or ';' (or a tab), detected from the header line unless
-//   CsvOptions::delimiter fixes it: whichever occurs most often outside quotes, ',' on a tie.
+//   CsvOptions::delimiter fixes it: whichever occurs most often outside quotes, ',' on a tie,
+//   counted on at most the first max_record_bytes + 1 bytes of that line.
 // - Every record reports the physical line (1-based) where it starts, so errors can name it.
 // - A bad record (too large, too many fields, a stray quote, invalid UTF-8, a quote left open
 //   at the end of the input) is reported as an error for that record and reading continues:

@@ -80,6 +80,17 @@ TEST(WebhookSignature, EsmsRepliesWithAGoodSignatureOnly) {
   EXPECT_EQ(EsmsGateway::parse_reply(keyless, get(mo(kSign))).verdict, WebhookVerdict::kForbidden);
 }
 
+// Fuzz finding: an authentic reply with "sender=" cannot be attributed to any household; like
+// Kannel's "no from", it is bad input (400) naming the field.
+TEST(WebhookSignature, EsmsReplyWithAnEmptySenderIsMalformed) {
+  std::string target = mo(kSign);
+  target.replace(target.find("sender=84912345678"), 18, "sender=");
+  const auto r = EsmsGateway::parse_reply(esms(), get(target));
+  EXPECT_EQ(r.verdict, WebhookVerdict::kMalformed);
+  EXPECT_EQ(r.reason, "empty sender");
+  EXPECT_FALSE(r.event);
+}
+
 TEST(WebhookSignature, UrlTokensOfEsmsAndKannelReceipts) {
   const std::string esms_receipt = "/webhooks/sms/receipt?token=cb-T0ken&id=42&SendStatus=5"
                                    "&SendSuccess=1&SMSID=abc";

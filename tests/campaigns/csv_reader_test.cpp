@@ -163,6 +163,19 @@ const std::vector<Case> csv_cases = {
     {"surrogate utf8", "\xED\xA0\x80\n", {err(1, CsvErrorCode::kInvalidUtf8)}},
     {"above U+10FFFF", "\xF4\x90\x80\x80\n", {err(1, CsvErrorCode::kInvalidUtf8)}},
     {"truncated utf8 at end", "ab\xE1\xBA\n", {err(1, CsvErrorCode::kInvalidUtf8)}},
+    // Fuzz finding (tests/fuzz/corpus/csv_import/finding_field_not_utf8.csv): a character cut
+    // by the delimiter is whole only in the record's bytes, never in a field.
+    {"utf8 cut by a delimiter", "Họ tên,x\nH\xE1,\xBB\x99 nghèo\nok,y\n",
+     {rec(1, {"Họ tên", "x"}), err(2, CsvErrorCode::kInvalidUtf8), rec(3, {"ok", "y"})}},
+    {"utf8 cut by an empty field", "a,b,c\nH\xE1,,\xBB\x99\n",
+     {rec(1, {"a", "b", "c"}), err(2, CsvErrorCode::kInvalidUtf8)}},
+    {"utf8 cut by a quoted delimiter", "\"H\xE1\",\"\xBB\x99\"\n",
+     {err(1, CsvErrorCode::kInvalidUtf8)}},
+    // Fuzz finding (tests/fuzz/corpus/csv_import/finding_delimiter_chunk_size.csv): a header
+    // longer than the record limit is detected from its first max_record_bytes + 1 bytes only,
+    // whatever the chunk size, so the ';' beyond them does not count.
+    {"delimiter of a header beyond the record limit", "0123456789;a;b\nx;y\n",
+     {err(1, CsvErrorCode::kRecordTooLarge), rec(2, {"x;y"})}, ',', 8},
     {"valid 4-byte utf8", "\xF0\x9F\x93\xA2 loa\n", {rec(1, {"\xF0\x9F\x93\xA2 loa"})}},
     {"ede letters", "Ƀlơi,Ŭn,Êñuôl,Hmŏk\n", {rec(1, {"Ƀlơi", "Ŭn", "Êñuôl", "Hmŏk"})}},
     {"nul byte is data", std::string("a\0b,c\n", 6), {rec(1, {std::string("a\0b", 3), "c"})}},
@@ -206,6 +219,7 @@ TEST(CsvReader, ErrorMessagesNameTheLine) {
       {"h\n" + std::string(100, 'x') + "\n", 50, "line 2: ", "larger than 50 bytes"},
       {"a\nb\nL\xEA V\xE3n\n", 1024, "line 3: ", "invalid UTF-8 (byte 0xEA)"},
       {"a\nb\nx,L\xEA\n", 1024, "line 3: field 2: ", "save the file as UTF-8"},
+      {"a,b\nH\xE1,\xBB\x99\n", 1024, "line 2: field 1: ", "invalid UTF-8 (byte 0xE1)"},
       {"a\n\"b\"c\n", 1024, "line 2: ", "text after the closing quote"},
       {"a\n\"b\n", 1024, "line 2: ", "not closed"},
   };
