@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "tests/support/http_client.hpp"
@@ -17,19 +18,35 @@ namespace loa::test {
 LoaProcess::LoaProcess(std::vector<std::string> args, std::map<std::string, std::string> env,
                        std::filesystem::path log)
     : log_(std::move(log)) {
+  // Everything the child needs is built here, before fork(): the test process has threads (an
+  // io_context, Redis clients), and a child of a threaded process may only make
+  // async-signal-safe calls before exec. An allocation there (setenv, a std::string) can wait
+  // forever on an allocator lock another thread held at the fork; the daemon then never starts
+  // and writes no log.
+  const std::string binary = loa_binary().string();
+  std::vector<std::string> environment;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (!env.contains(std::string(name))) environment.emplace_back(entry);
+  }
+  for (const auto& [k, v] : env) environment.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv{const_cast<char*>("loa")};
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log_path = log_.string();
+
   pid_ = ::fork();
   if (pid_ == 0) {
-    const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    const std::string binary = loa_binary().string();
-    std::vector<char*> argv{const_cast<char*>("loa")};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
+    ::execve(binary.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
 }

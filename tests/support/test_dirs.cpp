@@ -27,16 +27,20 @@ TempDir::~TempDir() {
 }
 
 int spawn_process(const std::vector<std::string>& argv, const fs::path& log, bool append) {
+  // Built before fork(): a child of a threaded process may only make async-signal-safe calls
+  // before exec (see LoaProcess).
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const std::string log_path = log.string();
+  const int flags = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
+    const int fd = ::open(log_path.c_str(), flags, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
