@@ -367,14 +367,8 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
     // An event for a row still `planned`: a dispatcher had the message, so it was queued, but
     // the enqueuer's mark (which counts `queued` for the rows it finds planned) has not
     // committed, or never will (a crash between enqueueing and marking). Its first queueing
-    // is counted here instead; a fallback's second queueing is never counted. Rare, so the
-    // statement is prepared only when needed.
-    bool first_queueing = false;
-    if (before_.state == "planned") {
-      SQLite::Statement unqueued(db_, "SELECT fallback_from = '' FROM outbox WHERE id = ?");
-      unqueued.bind(1, id);
-      first_queueing = unqueued.executeStep() && unqueued.getColumn(0).getInt() == 1;
-    }
+    // is counted here instead; a fallback's second queueing is never counted.
+    const bool first_queueing = before_.state == "planned" && before_.on_first_channel;
     const int changed_before = changed;
     switch (e.kind) {
       case Kind::kSent:

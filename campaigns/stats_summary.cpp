@@ -159,7 +159,7 @@ bool OutboxRowReader::read(long long id, OutboxRowFacts& f) {
     st_ = std::make_unique<SQLite::Statement>(
         db_, std::string("SELECT ") + kKeySelect +
                  ", o.state, o.last_error, o.fallback, o.provider_id, o.sent_at, o.cost_vnd, "
-                 "o.delivered_at "
+                 "o.delivered_at, o.fallback_from = '' "
                  "FROM outbox o LEFT JOIN households h ON h.id = o.household_id WHERE o.id = ?");
   auto& st = *st_;
   st.tryReset();
@@ -190,6 +190,7 @@ bool OutboxRowReader::read(long long id, OutboxRowFacts& f) {
   f.cost_vnd = st.getColumn(14).getInt64();
   f.delivered_at_ms.reset();
   if (!st.getColumn(15).isNull()) f.delivered_at_ms = parse_iso_ms(st.getColumn(15).getText());
+  f.on_first_channel = st.getColumn(16).getInt() == 1;
   st.tryReset();
   return true;
 }

@@ -87,6 +87,7 @@ struct OutboxRowFacts {
   std::optional<long long> sent_at_ms;       // from sent_at, if set
   std::optional<long long> delivered_at_ms;  // from delivered_at, if set
   long long cost_vnd = 0;
+  bool on_first_channel = true;  // fallback_from is empty: not moved to a fallback channel
 };
 // Reads one row (and its household's area, carrier and category); nullopt for an unknown id.
 // The statement is prepared once per reader: keep one for a batch.
