@@ -453,7 +453,10 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
         case SendClass::kRetryable:
         case SendClass::kAuth:
           (r.outcome == SendClass::kAuth ? metrics.auth : metrics.retryable)->add();
-          ++m.attempts;
+          // A failed probe says the route is still down, not that this message is bad: it
+          // spends no attempt, or a long outage would fail the messages that happened to be
+          // probed (one per cooldown) while the others wait.
+          if (!probe) ++m.attempts;
           if (breaker_.record_failure(steady_now))
             spdlog::warn("dispatcher {}: circuit breaker open after repeated failures ({}); "
                          "probing again in {} ms",

@@ -17,7 +17,8 @@
 //  - the frequency cap: over its cap (engine/lua/frequency_cap.lua) the message is
 //    `cancelled`, reason "frequency cap".
 // Gateway outcomes (adapters/gateway.hpp): accepted -> sent; retryable/auth -> retried with
-// backoff until max_attempts, then failed; throttled -> retried after throttle_backoff with
+// backoff until max_attempts, then failed (a breaker probe that fails spends no attempt: the
+// route is down, the message waits); throttled -> retried after throttle_backoff with
 // no attempt spent, and the route rests (a throttled breaker probe hands its permit back: the
 // breaker stays half-open and probes again after the rest); permanent and unreachable -> failed (fallback to
 // another channel is issue [6/10]).

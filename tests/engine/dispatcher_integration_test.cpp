@@ -316,6 +316,39 @@ TEST_F(DispatcherTest, AThrottledProbeHandsItsPermitBackSoTheRouteResumes) {
   EXPECT_EQ(dispatcher_->breaker_state(), CircuitBreaker::State::kClosed);
 }
 
+// Issue 10 (gateway faults): while the breaker is open the route sends one probe per cooldown,
+// and a probe that fails spends no attempt of its message. Otherwise an outage longer than
+// max_attempts cooldowns would fail whichever messages were picked as probes, although the
+// others wait and nothing is wrong with them.
+TEST_F(DispatcherTest, AFailedProbeSpendsNoAttemptSoALongOutageFailsNothing) {
+  settings_.breaker_failures = 2;
+  settings_.breaker_cooldown = 20ms;
+  settings_.max_attempts = 3;
+  settings_.retry_base = 1ms;
+  settings_.retry_max = 1ms;
+  settings_.workers = 1;
+  settings_.batch = 1;
+  auto gateway = std::make_shared<SwitchableGateway>();
+  std::vector<QueuedMessage> ms{message(14), message(14)};
+  enqueue(ms);
+  dispatcher_ = std::make_unique<Dispatcher>(io_.io(), redis_, route_, gateway, settings_, clock_);
+  dispatcher_->start();
+  // Two failures open the breaker; then far more failed probes than the two messages have
+  // attempts between them (2 x 3).
+  ASSERT_TRUE(eventually([&] { return gateway->requests >= 20; }, 5s));
+  gateway->answer = adapters::SendClass::kAccepted;
+  ASSERT_TRUE(eventually([&] {
+    int sent = 0;
+    for (const auto& [id, events] : outcomes())
+      for (const auto& e : events) sent += e.kind == OutboxEvent::Kind::kSent;
+    return sent == 2;
+  }, 5s)) << "a message was failed by the outage instead of waiting for it to end";
+  for (const auto& [id, events] : outcomes())
+    for (const auto& e : events)
+      EXPECT_NE(e.kind, OutboxEvent::Kind::kFailed) << "message " << id << ": " << e.reason;
+  EXPECT_GE(dispatcher_->stats().breaker_opened, 2);
+}
+
 TEST(CircuitBreaker, ClosesOnASuccessfulProbe) {
   CircuitBreaker b(3, 1000ms);
   const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
