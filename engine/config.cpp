@@ -508,11 +508,11 @@ RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& ke
   const auto& u = *parsed;
   if (u.has_password()) e.password = u.password();
   auto parse_db = [&](std::string_view text) {
-    int db = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), db);
-    if (ec != std::errc() || end != text.data() + text.size() || db < 0 || db > 1000)
+    int number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec != std::errc() || end != text.data() + text.size() || number < 0 || number > 1000)
       throw bad("database must be a number from 0");
-    return db;
+    return number;
   };
   if (u.scheme() == "redis") {
     e.kind = Kind::kTcp;
