@@ -58,6 +58,28 @@ std::vector<SendResult> closed_results(std::size_t n) {
 
 std::string provider_id(const std::string& message_id) { return "sim-" + message_id; }
 
+// A number in [0, 1) that depends only on the seed, the channel and the message id (FNV-1a,
+// then splitmix64's finaliser to spread it): the simulator's verdict on whether the recipient
+// can take the message at all. Uniform over ids, so the refusal rates hold; the channel is
+// mixed in so that a household's verdict on Zalo says nothing about its SMS.
+double refusal_draw(std::uint64_t seed, const OutboundMessage& m) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char b : bytes) {
+      h ^= b;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(m.channel);
+  mix(std::string_view("\0", 1));
+  mix(m.id);
+  std::uint64_t z = h ^ (seed * 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
 // A message the draws accepted, with what happens to it after, should it be its first time.
 struct Candidate {
   std::size_t index = 0;  // in the batch
@@ -123,32 +145,44 @@ struct Simulator::State : std::enable_shared_from_this<State> {
     done(closed_results(n));
   }
 
-  // On `strand`, once the latency has passed: draws each message's outcome and asks the ledger
-  // about the accepted ones.
+  // On `strand`, once the latency has passed: decides each message's outcome and asks the
+  // ledger about the accepted ones. A refusal for good (permanent, unreachable) is a fact about
+  // the recipient, as at a real gateway, not a roll of the dice: it is a function of the
+  // channel and the id (refusal_draw), so a re-sent id is refused again the same way, in any
+  // process and after any restart, and can never be accepted on a second try. Only what a
+  // real gateway may answer differently on a re-send (throttled, a timeout) is drawn.
   void decide(std::vector<OutboundMessage> batch, Gateway::SendDone done) {
     std::vector<SendResult> results(batch.size());
     std::vector<Candidate> candidates;
     const SimulatorSettings& s = settings;
+    const double refusal_share = s.permanent_failure_rate + s.unreachable_rate;
     {
       std::lock_guard lock(rng_mutex);
       std::uniform_real_distribution<double> uniform(0.0, 1.0);
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        double u = uniform(rng);
+        const OutboundMessage& m = batch[i];
+        const double verdict = refusal_draw(s.seed, m);
         SendResult& r = results[i];
-        if ((u -= s.permanent_failure_rate) < 0) {
+        if (verdict < s.permanent_failure_rate) {
           r = {SendClass::kPermanent, "", "simulated: invalid number"};
           ++permanent;
-        } else if ((u -= s.unreachable_rate) < 0) {
+          continue;
+        }
+        if (verdict < refusal_share) {
           r = {SendClass::kUnreachable, "", "simulated: no Zalo account"};
           ++unreachable;
-        } else if ((u -= s.throttled_rate) < 0) {
+          continue;
+        }
+        // The recipient can be reached: throttled and transient keep their shares of all
+        // messages, drawn among the reachable ones.
+        double u = uniform(rng) * (1.0 - refusal_share);
+        if ((u -= s.throttled_rate) < 0) {
           r = {SendClass::kThrottled, "", "simulated: throttled"};
           ++throttled;
         } else if ((u -= s.transient_failure_rate) < 0) {
           r = {SendClass::kRetryable, "", "simulated: timeout"};
           ++transient;
         } else {
-          const OutboundMessage& m = batch[i];
           Candidate c;
           c.index = i;
           c.receipt.message_id = m.id;

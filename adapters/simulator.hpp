@@ -4,10 +4,16 @@
 // and pushes delivery receipts and household replies back through GatewayEvents.
 //
 // Contract (beyond adapters/gateway.hpp):
-//  - Each message's outcome is drawn once, in this order, from one uniform draw against the
-//    cumulative rates: permanent ("simulated: invalid number"), unreachable ("simulated: no Zalo
-//    account"), throttled ("simulated: throttled"), transient (kRetryable "simulated: timeout"),
-//    else accepted. The four rates must each lie in [0, 1] and sum to at most 1.
+//  - Each message's outcome, in this order: permanent ("simulated: invalid number"),
+//    unreachable ("simulated: no Zalo account"), throttled ("simulated: throttled"), transient
+//    (kRetryable "simulated: timeout"), else accepted, each with its rate's share of all
+//    messages. The four rates must each lie in [0, 1] and sum to at most 1.
+//  - A gateway answers an id the way it answered it the first time, so a re-send (the
+//    at-least-once of a crashed dispatcher) can never turn into another outcome: the refusals
+//    for good (permanent, unreachable) are a function of the seed, the message's channel and
+//    its id, not of the draws, and hold across simulators, processes and restarts; an accepted
+//    id is in the ledger (below). Only throttled and transient are drawn, among the messages
+//    that are not refused.
 //  - The ids of a batch's accepted messages are recorded in the SimulatorLedger with one
 //    async_record call. A message whose id the ledger has seen before is a duplicate: it is
 //    answered kAccepted with the same provider id as the first time ("sim-" + id) and produces
@@ -17,7 +23,8 @@
 //    gets a Reply, with probability reply_rate, after reply_delay, from the message's phone and
 //    zalo_user, with a provider id "sim-r-" + id. One timer serves each batch's receipts and one
 //    its replies.
-//  - With a non-zero seed the draws are reproducible for a given order of batches.
+//  - With a non-zero seed the draws are reproducible for a given order of batches; the refusals
+//    depend on the seed (0 included) but not on the order.
 //  - close() refuses later sends (kRetryable "closed"), answers sends still waiting out their
 //    latency the same way, and drops receipts and replies not yet pushed. The destructor
 //    calls close().

@@ -3,17 +3,27 @@
 // A retry puts a failed message back to `planned` with its attempts cleared, and the enqueuer
 // sends it again while its campaign runs and before it expires. A message some gateway
 // accepted (sent_at set) is never retried: its id is marked sent in Redis, and sending it
-// twice would break "at most once in effect" (DESIGN.md 3.2).
+// twice would break "at most once in effect" (DESIGN.md 3.2). A message its route settled
+// otherwise carries a done mark there (engine/route_queue.hpp), which keeps a replay of the
+// outbox from sending it again; the retry clears those marks first (so it needs Redis: 503
+// without it), inside its transaction, so that the enqueuer cannot see the rows planned
+// while their marks still stand.
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <charconv>
+#include <future>
+#include <map>
 
 #include "campaigns/audit.hpp"
 #include "campaigns/campaign.hpp"
 #include "campaigns/phone.hpp"
 #include "engine/api.hpp"
 #include "engine/api_services.hpp"
+#include "engine/redis_client.hpp"
+#include "engine/route_queue.hpp"
 
 namespace loa::engine::api {
 
@@ -84,7 +94,8 @@ std::string checked_phone(const std::string& raw, const std::string& where, bool
 
 }  // namespace
 
-void add_message_endpoints(Router& router, const Services& /*services*/) {
+void add_message_endpoints(Router& router, const Services& services) {
+  const Services s = services;
   router.add({http::verb::get, "/messages", ApiRole::kViewer,
               "Search messages by phone, campaign or status (newest ids last)",
               R"json({"parameters":[
@@ -160,7 +171,7 @@ void add_message_endpoints(Router& router, const Services& /*services*/) {
                  "responses":{"200":{"description":"{campaign, retried, skipped_sent, skipped_expired}"},
                               "404":{"$ref":"#/components/responses/NotFound"},
                               "409":{"description":"the campaign is not scheduled, running or paused"}}})json",
-              [](Request& req) {
+              [s](Request& req) {
                 JsonFields f(req.json_body(), "");
                 const std::string name = f.required_string("campaign");
                 const auto reason = f.optional_string("reason");
@@ -204,15 +215,37 @@ void add_message_endpoints(Router& router, const Services& /*services*/) {
                 counts.executeStep();
                 const auto skipped_sent = counts.getColumn(0).getInt64();
                 const auto skipped_expired = counts.getColumn(1).getInt64();
+                const std::string retryable =
+                    where +
+                    " AND sent_at IS NULL AND expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', "
+                    "'now') ORDER BY id LIMIT ?";
+                // The rows' done marks go first, by route (the same rows as the UPDATE's: one
+                // IMMEDIATE transaction, ordered by id).
+                std::map<std::string, std::vector<long long>> by_route;
+                {
+                  // sql-trusted: as above
+                  SQLite::Statement rows(db, "SELECT id, route" + retryable);
+                  rows.bind(bind_where(rows, 1), kMaxRetryBatch);
+                  while (rows.executeStep())
+                    by_route[rows.getColumn(1).getString()].push_back(rows.getColumn(0).getInt64());
+                }
+                if (!by_route.empty() && (!s.redis || !s.redis->connected()))
+                  throw ApiError(503, "Redis is unreachable: a retry must clear the messages' "
+                                      "marks in their route queues first");
+                for (auto& [route, route_ids] : by_route) {
+                  RouteQueue queue(s.redis, route);
+                  auto cleared = boost::asio::co_spawn(
+                      s.io, queue.forget_done(std::move(route_ids)), boost::asio::use_future);
+                  if (cleared.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+                    throw ApiError(503, "Redis did not answer in time");
+                  if (auto ec = cleared.get()) throw ApiError(503, "Redis: " + ec.message());
+                }
                 // sql-trusted: as above
                 SQLite::Statement update(
                     db, "UPDATE outbox SET state = 'planned', attempts = 0, last_error = '', "
                         "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id IN (SELECT "
-                        "id" + where +
-                        " AND sent_at IS NULL AND expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', "
-                        "'now') LIMIT ?)");
-                const int next = bind_where(update, 1);
-                update.bind(next, kMaxRetryBatch);
+                        "id" + retryable + ")");
+                update.bind(bind_where(update, 1), kMaxRetryBatch);
                 const int retried = update.exec();
                 record_audit(db, req.actor(), "messages.retry", "campaign:" + name,
                              std::to_string(retried) + " message(s)" +

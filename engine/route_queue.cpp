@@ -124,7 +124,8 @@ boost::asio::awaitable<std::pair<error_code, EnqueueCount>> RouteQueue::enqueue(
       }
       commands.push_back(redis_->eval_command(
           script("enqueue"),
-          {key("msg"), key("sent"), lane, key("lanes"), key("paused"), key("asleep")},
+          {key("msg"), key("sent"), lane, key("lanes"), key("paused"), key("asleep"),
+           key("done")},
           std::move(args)));
     }
   }
@@ -180,7 +181,8 @@ boost::asio::awaitable<error_code> RouteQueue::settle(std::string events,
                                                       const std::vector<SettleOp>& ops,
                                                       std::chrono::seconds mark_retention) {
   std::vector<std::string> keys{key("msg"),     key("lease"), key("delayed"), key("sent"),
-                                key("results"), key("lanes"), key("asleep"),  key("pri")};
+                                key("results"), key("lanes"), key("asleep"),  key("pri"),
+                                key("done")};
   std::map<long long, std::size_t> lane_index;  // campaign -> KEYS index (1-based)
   std::vector<std::string> args{std::move(events), std::to_string(mark_retention.count())};
   args.reserve(2 + ops.size() * 4);
@@ -210,6 +212,23 @@ boost::asio::awaitable<error_code> RouteQueue::settle(std::string events,
   auto [ec, r] = co_await redis_->async_eval(script("settle"), std::move(keys), std::move(args),
                                              kAwait);
   co_return reply_error(ec, r);
+}
+
+boost::asio::awaitable<error_code> RouteQueue::forget_done(std::vector<long long> ids) {
+  constexpr std::size_t kChunk = 1000;
+  std::vector<RedisCommand> commands;
+  for (std::size_t i = 0; i < ids.size(); i += kChunk) {
+    RedisCommand zrem{"ZREM", key("done")};
+    for (std::size_t j = i; j < std::min(ids.size(), i + kChunk); ++j)
+      zrem.push_back(std::to_string(ids[j]));
+    commands.push_back(std::move(zrem));
+  }
+  if (commands.empty()) co_return error_code{};
+  auto [ec, replies] = co_await redis_->async_exec_pipeline(std::move(commands), kAwait);
+  if (ec) co_return ec;
+  for (const auto& r : replies)
+    if (r.is_error()) co_return make_error_code(RedisErrc::kErrorReply);
+  co_return error_code{};
 }
 
 boost::asio::awaitable<error_code> RouteQueue::publish(std::string events) {

@@ -7,12 +7,17 @@
 // Keys (all share the hash tag {route}, so a route lives in one Redis Cluster slot, and every
 // key a script touches is passed in KEYS):
 //   loa:{r}:pri  loa:{r}:lane:<campaign>  loa:{r}:lanes  loa:{r}:asleep  loa:{r}:paused
-//   loa:{r}:cancelled  loa:{r}:msg  loa:{r}:delayed  loa:{r}:lease  loa:{r}:sent
+//   loa:{r}:cancelled  loa:{r}:msg  loa:{r}:delayed  loa:{r}:lease  loa:{r}:sent  loa:{r}:done
 //   loa:{r}:limit (engine/rate_limiter.hpp)  loa:{r}:results  loa:{r}:epoch
 //
 // Contract:
-//  - enqueue() is idempotent (a message waiting, in flight or already sent is skipped), so
-//    the outbox may be replayed into Redis at any time.
+//  - enqueue() is idempotent (a message waiting, in flight, already sent, or already settled
+//    on this route in any other way is skipped), so the outbox may be replayed into Redis at
+//    any time, even before the outcomes of what it replays have reached the outbox (a planner
+//    killed before its `queued` marks committed replays pages whose messages may have been
+//    sent, or refused as unreachable and moved to their fallback, since: DESIGN.md 3.2, 3.7).
+//    Settled messages keep a mark (loa:{r}:sent when the gateway took them, loa:{r}:done
+//    otherwise) for `mark_retention`.
 //  - pop() leases what it returns and charges the rate limit for it, in Redis's own clock;
 //    an unsettled lease returns the message to the route after `lease`.
 //  - settle() releases a batch and publishes its outcomes to the results stream in one step.
@@ -115,6 +120,10 @@ class RouteQueue {
   boost::asio::awaitable<boost::system::error_code> settle(std::string events,
                                                            const std::vector<SettleOp>& ops,
                                                            std::chrono::seconds mark_retention);
+
+  // Forgets the done marks of messages an operator sends again (the outbox already records
+  // them as failed, so no replay can need the marks): they may be enqueued again.
+  boost::asio::awaitable<boost::system::error_code> forget_done(std::vector<long long> ids);
 
   // Publishes outcomes that settle nothing (delivery receipts, replies).
   boost::asio::awaitable<boost::system::error_code> publish(std::string events);

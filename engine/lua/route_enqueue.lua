@@ -1,17 +1,20 @@
 -- Enqueues messages from the outbox into one lane of a route (DESIGN.md 3.1). Idempotent:
--- a message already waiting, leased or delayed (its payload is in the hash), or already sent
--- (a dedupe mark), is skipped, so the outbox can be replayed into Redis at any time
--- (reconciliation after Redis lost its data, or a planner that crashed mid-page).
+-- a message already waiting, leased or delayed (its payload is in the hash), already sent
+-- (a dedupe mark), or already settled otherwise on this route (a done mark: failed,
+-- unreachable, expired, cancelled) is skipped, so the outbox can be replayed into Redis at any
+-- time (reconciliation after Redis lost its data, or a planner that crashed mid-page), even
+-- while the outcomes of the messages it replays wait in the results stream.
 --
 -- KEYS[1] loa:{r}:msg   KEYS[2] loa:{r}:sent   KEYS[3] the lane: loa:{r}:pri or loa:{r}:lane:<cid>
--- KEYS[4] loa:{r}:lanes   KEYS[5] loa:{r}:paused   KEYS[6] loa:{r}:asleep
+-- KEYS[4] loa:{r}:lanes   KEYS[5] loa:{r}:paused   KEYS[6] loa:{r}:asleep   KEYS[7] loa:{r}:done
 -- ARGV[1] campaign id of a bulk lane, '' for the priority lane
 -- ARGV[2..] id, payload pairs
 -- Returns {added, skipped}.
 local added, skipped = 0, 0
 for i = 2, #ARGV, 2 do
   local id = ARGV[i]
-  if redis.call('ZSCORE', KEYS[2], id) or redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 0 then
+  if redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[7], id)
+      or redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 0 then
     skipped = skipped + 1
   else
     redis.call('RPUSH', KEYS[3], id)

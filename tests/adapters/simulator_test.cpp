@@ -277,6 +277,53 @@ TEST_F(SimulatorTest, AResendIsAcceptedAgainWithItsProviderIdAndPushesNothing) {
   EXPECT_EQ(ledger->count("never"), 0);
 }
 
+// A re-sent id (a dispatcher killed before it settled its batch sends it again) gets the
+// answer it got the first time, from another simulator with other draws too: an id refused as
+// unreachable stays unreachable (so it never falls back to SMS after Zalo took it), an
+// accepted one is a duplicate. Only throttled and transient answers may change.
+TEST_F(SimulatorTest, AResentIdGetsItsFirstAnswerAgain) {
+  SimulatorSettings s = fast();
+  s.unreachable_rate = 0.3;
+  s.permanent_failure_rate = 0.2;
+  auto ledger = std::make_shared<MemoryLedger>();
+  auto batch = messages("r", 300);
+  for (auto& m : batch) m.channel = "zalo_zns";
+  s.seed = 0;  // the daemon's: random draws, in each process its own
+  Simulator first(io_.get_executor(), s, ledger);
+  const Sent a = send(first, batch);
+  ASSERT_EQ(a.results.size(), batch.size());
+  Simulator second(io_.get_executor(), s, ledger);  // another process, other draws
+  const Sent b = send(second, batch);
+  ASSERT_EQ(b.results.size(), batch.size());
+  std::map<SendClass, int> classes;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(b.results[i].outcome, a.results[i].outcome) << batch[i].id;
+    EXPECT_EQ(b.results[i].reason, a.results[i].reason) << batch[i].id;
+    ++classes[a.results[i].outcome];
+  }
+  // The rates still hold over the ids (300 draws: a wide margin).
+  EXPECT_GT(classes[SendClass::kUnreachable], 60);
+  EXPECT_LT(classes[SendClass::kUnreachable], 120);
+  EXPECT_GT(classes[SendClass::kPermanent], 35);
+  EXPECT_LT(classes[SendClass::kPermanent], 85);
+  EXPECT_EQ(second.stats().duplicates, static_cast<std::uint64_t>(classes[SendClass::kAccepted]));
+  EXPECT_EQ(second.stats().accepted, 0u);
+
+  // The verdict is the recipient's on one channel: the same ids on SMS are judged afresh.
+  SimulatorSettings sms = s;
+  sms.unreachable_rate = 0;
+  sms.permanent_failure_rate = 0.2;
+  auto on_sms = messages("r", 300);
+  Simulator third(io_.get_executor(), sms);
+  const Sent c = send(third, on_sms);
+  ASSERT_EQ(c.results.size(), on_sms.size());
+  int permanent_both = 0;
+  for (std::size_t i = 0; i < on_sms.size(); ++i)
+    permanent_both += a.results[i].outcome == SendClass::kPermanent &&
+                      c.results[i].outcome == SendClass::kPermanent;
+  EXPECT_LT(permanent_both, classes[SendClass::kPermanent]);
+}
+
 TEST_F(SimulatorTest, ReceiptsCarryTheIdsAndTheDeliveredShare) {
   SimulatorSettings s = fast();
   s.latency = 1ms;

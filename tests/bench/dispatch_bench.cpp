@@ -198,9 +198,9 @@ void BM_RedisLimit(benchmark::State& state) {
       }
       return campaigns::encode_events(es);
     };
-    std::vector<std::string> settle{"EVALSHA", settle_sha, "8", key("msg"), key("lease"),
+    std::vector<std::string> settle{"EVALSHA", settle_sha, "9", key("msg"), key("lease"),
                                     key("delayed"), key("sent"), key("results"), key("lanes"),
-                                    key("asleep"), key("pri"),
+                                    key("asleep"), key("pri"), key("done"),
                                     events(campaigns::OutboxEvent::Kind::kSent), "86400"};
     for (long long i = 0; i < kBatch; ++i)
       settle.insert(settle.end(), {"sent", "__rand_int__", "", ""});

@@ -7,7 +7,10 @@
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "campaigns/funnel.hpp"
@@ -70,6 +73,20 @@ class EnqueuerTest : public ::testing::Test {
     }
   }
   long long count(const std::string& sql) { return db_->execAndGet(sql).getInt64(); }
+  // Campaign 3, running, Zalo ZNS first and SMS as its fallback, with the example templates
+  // loaded (so that a fallback can be rendered).
+  void add_zalo_campaign() {
+    auto loaded = test::run_command("LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + dir_.path().string() + " " +
+                                    test::loa_binary().string() + " templates load " +
+                                    (test::source_dir() / "ops/examples/templates.toml").string());
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+    db_->exec(
+        "INSERT INTO campaigns(id, name, template_key, audience, channels, start_at, end_at, state, "
+        "variables) VALUES (3, 'bhyt', 'ho_tro_bhyt', '*', 'zalo_zns,sms', '2026-12-01T08:00:00+07:00', "
+        "'2027-06-30T20:00:00+07:00', 'running', 'hotline=0262 3852 xxx' || char(10) || "
+        "'reply_number=8xxx' || char(10) || 'sender=SO LDTBXH DAK LAK');"
+        "INSERT INTO rounds(id, campaign_id, number, due_at) VALUES (3, 3, 1, '2026-12-01');");
+  }
   static Enqueuer::SettingsFor settings_for() {
     return [](SQLite::Database& db, const campaigns::Campaign& c) {
       return planner_settings(Config{}, db, c);
@@ -180,16 +197,8 @@ TEST_F(EnqueuerTest, AFlushedRedisIsRefilledFromTheOutbox) {
 // Zalo first, SMS as the fallback: a household Zalo reports unreachable gets the SMS, once,
 // in the same outbox row (so never both); a permanent failure does not fall back.
 TEST_F(EnqueuerTest, AnUnreachableHouseholdFallsBackToSmsOnce) {
-  auto loaded = test::run_command("LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + dir_.path().string() + " " +
-                                  test::loa_binary().string() + " templates load " +
-                                  (test::source_dir() / "ops/examples/templates.toml").string());
-  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+  ASSERT_NO_FATAL_FAILURE(add_zalo_campaign());
   db_->exec(
-      "INSERT INTO campaigns(id, name, template_key, audience, channels, start_at, end_at, state, "
-      "variables) VALUES (3, 'bhyt', 'ho_tro_bhyt', '*', 'zalo_zns,sms', '2026-12-01T08:00:00+07:00', "
-      "'2027-06-30T20:00:00+07:00', 'running', 'hotline=0262 3852 xxx' || char(10) || "
-      "'reply_number=8xxx' || char(10) || 'sender=SO LDTBXH DAK LAK');"
-      "INSERT INTO rounds(id, campaign_id, number, due_at) VALUES (3, 3, 1, '2026-12-01');"
       "INSERT INTO households(id, name, phone_e164, language, category, commune, has_zalo) VALUES "
       "(500, 'Y Nuê Êban', '+84912000500', 'rad', 'poor', 'Ea Tu', 1),"
       "(501, 'H Lan Niê', '+84912000501', 'vi', 'poor', 'Ea Tu', 1);");
@@ -248,16 +257,7 @@ TEST_F(EnqueuerTest, AnUnreachableHouseholdFallsBackToSmsOnce) {
 // rendered or enqueued, and so was never sent. The store writer here applies the fallback
 // after the page reached Redis and before its mark commits, as the results consumer can.
 TEST_F(EnqueuerTest, AFallbackDuringAPageIsNotMarkedQueuedUnsent) {
-  auto loaded = test::run_command("LOA_LOG_LEVEL=warn LOA_DAEMON_DATA_DIR=" + dir_.path().string() + " " +
-                                  test::loa_binary().string() + " templates load " +
-                                  (test::source_dir() / "ops/examples/templates.toml").string());
-  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
-  db_->exec(
-      "INSERT INTO campaigns(id, name, template_key, audience, channels, start_at, end_at, state, "
-      "variables) VALUES (3, 'bhyt', 'ho_tro_bhyt', '*', 'zalo_zns,sms', '2026-12-01T08:00:00+07:00', "
-      "'2027-06-30T20:00:00+07:00', 'running', 'hotline=0262 3852 xxx' || char(10) || "
-      "'reply_number=8xxx' || char(10) || 'sender=SO LDTBXH DAK LAK');"
-      "INSERT INTO rounds(id, campaign_id, number, due_at) VALUES (3, 3, 1, '2026-12-01');");
+  ASSERT_NO_FATAL_FAILURE(add_zalo_campaign());
   for (long long id : {500, 501, 502}) {
     const std::string n = std::to_string(id);
     db_->exec("INSERT INTO households(id, name, phone_e164, language, category, commune, has_zalo) "
@@ -292,6 +292,71 @@ TEST_F(EnqueuerTest, AFallbackDuringAPageIsNotMarkedQueuedUnsent) {
   EXPECT_EQ(enqueuer_->run_once(), 1);
   EXPECT_EQ(state(501), "queued sms 1");
   EXPECT_EQ(redis("HEXISTS loa:{sms}:msg 501"), "1");
+}
+
+// Found by ops/faults/crash --seed 315512: a planner killed before its page's `queued` marks
+// committed replays the page after the restart, before the results consumer has applied what
+// the dispatchers settled meanwhile. A message Zalo refused as unreachable (no dedupe mark:
+// the gateway took nothing) went to Zalo again, was accepted there the second time, and was
+// also sent on SMS when its fallback was applied: the household got both.
+TEST_F(EnqueuerTest, AReplayedPageDoesNotResendWhatZaloRefusedBeforeTheKill) {
+  ASSERT_NO_FATAL_FAILURE(add_zalo_campaign());
+  db_->exec(
+      "INSERT INTO households(id, name, phone_e164, language, category, commune, has_zalo) VALUES "
+      "(600, 'H Lan Niê', '+84912000600', 'vi', 'poor', 'Ea Tu', 1);"
+      "INSERT INTO outbox(id, round_id, campaign_id, household_id, phone_e164, channel, "
+      "fallback, route, language, body, units, cost_vnd, state, expires_at, created_at, "
+      "updated_at) VALUES (600, 3, 3, 600, '+84912000600', 'zalo_zns', 'sms', 'zalo_zns', 'vi', "
+      "'{\"template_id\":\"CHO_DUYET_1\"}', 1, 200, 'planned', '2027-06-30T20:00:00+07:00', "
+      "'c', 'u')");
+  auto run = [this](auto op) {
+    return boost::asio::co_spawn(io_.io(), std::move(op), boost::asio::use_future).get();
+  };
+  // The killed process: 600 was enqueued (its mark never committed), Zalo refused it, and the
+  // batch was settled: the outcome waits in Zalo's results stream, not yet in the outbox.
+  campaigns::OutboxEvent refused;
+  refused.kind = campaigns::OutboxEvent::Kind::kFailed;
+  refused.message_id = 600;
+  refused.attempts = 1;
+  refused.reason = "unreachable: simulated: no Zalo account";
+  {
+    RouteQueue zalo(redis_, "zalo_zns");
+    ASSERT_FALSE(run(zalo.set_rate(0, 1)));
+    QueuedMessage m;
+    m.id = 600;
+    m.campaign_id = 3;
+    m.household_id = 600;
+    m.channel = "zalo_zns";
+    m.phone = "+84912000600";
+    m.body = "{}";
+    auto [ec, n] = run(zalo.enqueue({m}));
+    ASSERT_FALSE(ec);
+    ASSERT_EQ(n.added, 1);
+    auto [pec, pop] = run(zalo.pop(10, std::chrono::milliseconds(30000), 0, 0, {"3"}));
+    ASSERT_FALSE(pec);
+    ASSERT_EQ(pop.items.size(), 1u);
+    SettleOp op;
+    op.kind = SettleOp::Kind::kFinal;
+    op.id = "600";
+    ASSERT_FALSE(run(zalo.settle(campaigns::encode_events({refused}), {op},
+                                 std::chrono::seconds(3600))));
+  }
+  // The restarted enqueuer replays the page: the outbox still says planned, on Zalo.
+  enqueuer_->run_once();
+  EXPECT_EQ(redis("HEXISTS loa:{zalo_zns}:msg 600"), "0") << "sent to Zalo a second time";
+  EXPECT_EQ(redis("LLEN loa:{zalo_zns}:lane:3"), "0");
+  // The results consumer applies the refusal: 600 falls back to SMS and goes there, once.
+  refused.route = "zalo_zns";
+  std::promise<bool> applied;
+  writer_.submit(StoreWrite{
+      [refused](SQLite::Database& db) { campaigns::apply_outbox_events(db, {refused}); },
+      [&applied](bool ok, const std::string&) { applied.set_value(ok); }});
+  ASSERT_TRUE(applied.get_future().get());
+  enqueuer_->run_once();
+  EXPECT_EQ(db_->execAndGet("SELECT state || ' ' || route FROM outbox WHERE id = 600").getString(),
+            "queued sms");
+  EXPECT_EQ(redis("HEXISTS loa:{sms}:msg 600"), "1");
+  EXPECT_EQ(redis("HEXISTS loa:{zalo_zns}:msg 600"), "0");
 }
 
 }  // namespace
