@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -342,8 +343,10 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
   // connection (a WAL snapshot), a writer thread stores them on `db`, one transaction a page.
   // At most two pages wait between them, so memory stays flat. The pages waiting when the
   // writer is ready go into one transaction (settings.commit_rows).
-  SQLite::Database reader(db.getFilename(), SQLite::OPEN_READONLY, 5000);
+  // Used by this thread only: no SQLite mutex on every call (SQLITE_OPEN_NOMUTEX).
+  SQLite::Database reader(db.getFilename(), SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX, 5000);
   const std::size_t planner_commit_rows = settings.commit_rows;
+  const auto max_transaction = settings.max_transaction;
   Planner planner(reader, campaign, campaign_audience(db, campaign), std::move(settings));
 
   std::mutex mutex;
@@ -358,7 +361,12 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
     try {
       std::optional<SQLite::Transaction> tx;  // open while pages keep arriving
       std::size_t tx_rows = 0;
+      std::chrono::steady_clock::time_point tx_started;
       const std::size_t commit_rows = std::max<std::size_t>(planner_commit_rows, 1);
+      const auto tx_full = [&] {
+        return tx_rows >= commit_rows ||
+               std::chrono::steady_clock::now() - tx_started >= max_transaction;
+      };
       // The statistics' planned counts of the transaction's pages, applied just before it
       // commits: one upsert per summary key and transaction instead of per key and page (a
       // page of 2,000 households touches over a thousand keys; most recur on the next page).
@@ -375,7 +383,7 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
         PlanPage page;
         {
           std::unique_lock lock(mutex);
-          if (tx && (queue.empty() || tx_rows >= commit_rows)) {
+          if (tx && (queue.empty() || tx_full())) {
             // Never wait for the renderer with the write lock held.
             lock.unlock();
             commit();
@@ -387,7 +395,10 @@ ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round 
           queue.pop_front();
         }
         cv.notify_all();
-        if (!tx) tx.emplace(db, SQLite::TransactionBehavior::IMMEDIATE);
+        if (!tx) {
+          tx.emplace(db, SQLite::TransactionBehavior::IMMEDIATE);
+          tx_started = std::chrono::steady_clock::now();
+        }
         const auto current = find_campaign(db, campaign.id);
         const bool stopping = keep_going && !keep_going();
         if (stopping || !current ||

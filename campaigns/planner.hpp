@@ -22,6 +22,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -92,8 +93,13 @@ struct PlannerSettings {
   // Expansion only: pages already rendered when the store is ready are written in one
   // transaction, up to this many rows (whole pages). Each commit writes every index page the
   // transaction touched back to the WAL; UNIQUE(round, phone) fills in random phone order, so
-  // with 2,000-row transactions a million rows wrote ~4 GB, with 20,000 ~1.5 GB.
-  std::size_t commit_rows = 20000;
+  // with 2,000-row transactions a million rows wrote ~4 GB, with 20,000 ~1.5 GB; 60,000 took a
+  // 1M-household expansion from 10.9 to 9.1 s (ops/bench/notes.md, session 5).
+  std::size_t commit_rows = 60000;
+  // Expansion only: a transaction is also committed once it has been open this long (checked
+  // between pages), whatever commit_rows says, so the write lock that a pause, a cancel or the
+  // store writer waits for is never held much longer than this on a slow machine.
+  std::chrono::milliseconds max_transaction{500};
   // Estimates only: skip a phone already planned in this pass, as the outbox's UNIQUE key
   // would (memory: a 64-bit hash per planned phone, ~40 bytes with the set's overhead).
   // Expansion leaves this to the store.
@@ -166,13 +172,17 @@ struct ExpandResult {
 // Expands `round` from its cursor to the end, reading and rendering pages on the calling thread
 // and writing them on a second one. Each page's rows and the round's cursor after it are in
 // the same transaction; the pages that are waiting when the writer is ready share one
-// transaction (up to settings.commit_rows rows), and the writer commits as soon as no page is
-// waiting, so a transaction is never held open while rendering. Before each page it
+// transaction (up to settings.commit_rows rows, and no longer than settings.max_transaction),
+// and the writer commits as soon as no page is waiting, so a transaction is never held open
+// while rendering. Before each page it
 // re-reads the campaign's state and stops when it is no longer scheduled or running, so pause
 // and cancel take effect within a page; and it stops when `keep_going` says so (a daemon
 // shutting down), leaving the round pending at its cursor. `progress` runs after each commit,
 // on the writing thread. (Per-page work that must be atomic with the page belongs in
-// write_page, which runs once per page inside the transaction.)
+// write_page, which runs once per page inside the transaction.) `db` is used by the calling
+// thread before the writer starts and after it is joined, and by the writer thread alone in
+// between, so it may be a connection without SQLite's own mutex (SQLITE_OPEN_NOMUTEX); the
+// calling thread reads through a NOMUTEX read-only connection of its own.
 ExpandResult expand_round(SQLite::Database& db, const Campaign& campaign, Round round,
                           PlannerSettings settings, const std::function<TimePoint()>& now,
                           const std::function<void(const ExpandResult&)>& progress = {},

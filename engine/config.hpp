@@ -156,7 +156,7 @@ struct DispatcherConfig {
 // The campaign planner (campaigns/planner.hpp, engine/scheduler.hpp).
 struct PlannerConfig {
   int page_rows = 2000;           // households per page (read and rendered together)
-  int commit_rows = 20000;        // outbox rows per transaction at most (whole pages)
+  int commit_rows = 60000;        // outbox rows per transaction at most (whole pages)
   int stale_after_seconds = 30;   // an expanding round with no heartbeat this long is resumed
 };
 

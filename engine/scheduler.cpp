@@ -51,7 +51,10 @@ void Scheduler::loop() {
 
 int Scheduler::run_once() {
   if (!db_) {
-    db_ = std::make_unique<SQLite::Database>(open_store(store_, StoreMode::kReadWrite));
+    // One thread at a time: db_ is used only inside run_once (one thread at a time, see the
+    // header), and expand_round hands it to its writer thread and joins it before returning.
+    db_ = std::make_unique<SQLite::Database>(open_store(
+        store_, StoreMode::kReadWrite, 5000, ConnectionMutex::kOneThreadAtATime));
     // Expansion writes hundreds of MB in a row, and the outbox's UNIQUE(round, phone) index
     // fills in random phone order.
     tune_for_bulk_writes(*db_);

@@ -10,10 +10,14 @@
 //  - start() runs passes on a thread of its own every `interval` (expansion is blocking SQLite
 //    work and must not hold the io_context's threads); stop() finishes the current page and
 //    joins. Pause and cancel are seen between pages (campaigns/planner.hpp).
-//  - Planning uses its own SQLite connection; pages are short transactions (page_rows rows),
-//    so the store writer waits at most one page for the write lock.
+//  - Planning uses its own SQLite connection; its transactions are bounded (commit_rows rows,
+//    and about max_transaction of time: campaigns/planner.hpp), so the store writer waits at
+//    most about that long for the write lock.
 //
-// Thread-safety: start/stop from one thread; run_once from one thread at a time.
+// Thread-safety: start/stop from one thread; run_once from one thread at a time. The planning
+// connection is opened without SQLite's per-connection mutex (engine/store.hpp,
+// ConnectionMutex::kOneThreadAtATime): only run_once uses it, and expand_round's writer thread
+// has it only between its start and its join.
 #pragma once
 
 #include <SQLiteCpp/Database.h>

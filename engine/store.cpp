@@ -30,12 +30,12 @@ void configure_sqlite_once() {
 }  // namespace
 
 SQLite::Database open_store(const std::filesystem::path& path, StoreMode mode,
-                            int busy_timeout_ms) {
+                            int busy_timeout_ms, ConnectionMutex mutex) {
   configure_sqlite_once();
   try {
-    const int flags = mode == StoreMode::kReadOnly
-                          ? SQLite::OPEN_READONLY
-                          : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    int flags = mode == StoreMode::kReadOnly ? SQLite::OPEN_READONLY
+                                             : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+    if (mutex == ConnectionMutex::kOneThreadAtATime) flags |= SQLite::OPEN_NOMUTEX;
     SQLite::Database db(path.string(), flags, busy_timeout_ms);
     if (mode == StoreMode::kReadWrite) {
       db.exec("PRAGMA journal_mode=WAL");

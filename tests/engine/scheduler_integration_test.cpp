@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "campaigns/round_scheduler.hpp"
 #include "engine/store.hpp"
 #include "engine/template_settings.hpp"
@@ -32,9 +35,9 @@ class SchedulerTest : public ::testing::Test {
         "('B', 'Hai', '+84912345679', 'rad', 'poor', 'Xã Ea Tu'), "
         "('C', 'Ba', '+84912345670', 'vi', 'escaped', 'Xã Ea Tu')");
   }
-  std::int64_t campaign(campaigns::Recurrence recurrence) {
+  std::int64_t campaign(campaigns::Recurrence recurrence, const std::string& name = "weekly") {
     campaigns::Campaign c;
-    c.name = "weekly";
+    c.name = name;
     c.template_key = "ho_tro_bhyt";
     c.audience = R"(category = "poor")";
     c.channels = {"sms"};
@@ -46,6 +49,37 @@ class SchedulerTest : public ::testing::Test {
     return id;
   }
   int outbox() { return db_->execAndGet("SELECT COUNT(*) FROM outbox").getInt(); }
+  // Expands a new one-off campaign's round of two households a page each (three pages: the
+  // last is empty) with `max_transaction` and commit_rows far off; returns the commits. The
+  // writer is held back 300 ms before its first page, so by then the renderer has queued the
+  // other two: only the time bound can make the writer commit with pages waiting.
+  int commits_with(std::chrono::milliseconds max_transaction, const std::string& name) {
+    campaign(campaigns::Recurrence::kNone, name);
+    const TimePoint now = at("2026-12-01T09:00:00+07:00");
+    for (const auto& due : campaigns::due_rounds(*db_, now)) {
+      if (due.campaign.name != name) continue;
+      EXPECT_TRUE(campaigns::take_round(*db_, due, now));
+      auto settings = planner_settings(config_, *db_, due.campaign);
+      settings.page_rows = 1;
+      settings.commit_rows = 1000000;
+      settings.max_transaction = max_transaction;
+      bool first = true;
+      int commits = 0;
+      const auto r = campaigns::expand_round(
+          *db_, due.campaign, due.round, settings,
+          [&] {
+            if (first) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            first = false;
+            return now;
+          },
+          [&](const campaigns::ExpandResult&) { ++commits; });
+      EXPECT_TRUE(r.finished);
+      EXPECT_EQ(r.planned, 2u);
+      return commits;
+    }
+    ADD_FAILURE() << "no due round for " << name;
+    return 0;
+  }
 
   test::TempDir dir_;
   std::filesystem::path path_;
@@ -101,6 +135,16 @@ TEST_F(SchedulerTest, AOneOffCampaignCompletesOnceEveryMessageIsSent) {
   scheduler.run_once();
   EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kCompleted);
   EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 0);
+}
+
+// The planner commits once its transaction has been open max_transaction, even with pages
+// waiting and commit_rows far off, so the write lock that a pause, a cancel or the store
+// writer waits for is held briefly whatever the machine's speed; without the bound the pages
+// that wait share one transaction.
+TEST_F(SchedulerTest, APlannerTransactionIsBoundedInTime) {
+  EXPECT_EQ(commits_with(std::chrono::milliseconds(0), "bounded"), 3);
+  EXPECT_EQ(commits_with(std::chrono::hours(1), "unbounded"), 1);
+  EXPECT_EQ(outbox(), 4);
 }
 
 TEST_F(SchedulerTest, TheThreadRunsPassesUntilStopped) {
