@@ -62,9 +62,10 @@ struct Store {
   }
 };
 
+// Built once for every benchmark of the program; destroyed at exit with its temp dir.
 Store& store() {
-  static Store* s = new Store();
-  return *s;
+  static Store s;
+  return s;
 }
 
 // The stream entries a dispatcher would publish for every message, `per_entry` events each.
