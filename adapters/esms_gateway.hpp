@@ -22,21 +22,7 @@
 // content is hashed decoded or as sent, nor receiverTime's time zone (we read Asia/Ho_Chi_Minh,
 // UTC+7): both unverified against a live eSMS.
 //
-// Settings:
-//   api_key, secret_key   secrets (api_key_env / api_key_file, ...), required
-//   brandname             required: the registered sender name
-//   sms_type              "2" (CSKH, customer care)
-//   is_unicode            auto | 0 | 1: auto sends 1 when the text has any non-ASCII letter
-//   phone_format          84 | local | e164 (default 84, per vietnam-channels.md §4)
-//   campaign_id           eSMS's campaignid (optional)
-//   sandbox               false: true sends Sandbox "1" (eSMS test mode, nothing delivered)
-//   url https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/ timeout_ms
-//   10000 callback_url          where delivery callbacks go (optional; none: no CallbackUrl)
-//   callback_token        a secret, required with callback_url; unreserved characters only
-//   mo_private_key        a secret: the short code's PrivateKey; without it replies are refused
-//   mo_cpid               the CPID eSMS gave us; when set, a reply for another CPID is refused
-//   mo_reply              the text of <Message> in our answer (default empty: no reply SMS;
-//                         unverified how eSMS treats an empty Message)
+// Settings: kEsmsOptions below (`loa config reference` lists them).
 //
 // Thread-safety: as adapters/gateway.hpp; the static functions are pure.
 #pragma once
@@ -48,6 +34,7 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
+#include "adapters/gateway_option.hpp"
 #include "adapters/http_client.hpp"
 #include "adapters/phone_format.hpp"
 #include "adapters/registry.hpp"
@@ -55,6 +42,28 @@
 #include "adapters/webhook.hpp"
 
 namespace loa::adapters {
+
+inline constexpr GatewayOption kEsmsOptions[] = {
+    {"api_key", "", "required: the eSMS ApiKey", true},
+    {"secret_key", "", "required: the eSMS SecretKey", true},
+    {"brandname", "", "required: the registered sender name"},
+    {"sms_type", "2", "eSMS SmsType (2: CSKH, customer care)"},
+    {"is_unicode", "auto", "auto | 0 | 1: auto sends 1 when the text has any non-ASCII letter"},
+    {"phone_format", "84", "84 | local | e164 (vietnam-channels.md §4)"},
+    {"campaign_id", "", "eSMS's campaignid"},
+    {"sandbox", "false", "true sends Sandbox \"1\" (eSMS test mode: nothing is delivered)"},
+    {"url", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/",
+     "the send endpoint"},
+    {"timeout_ms", "10000", "time allowed for one send request"},
+    {"callback_url", "",
+     "loa's receipt URL, http(s)://<loa>/webhooks/<route>/receipt, sent as CallbackUrl with "
+     "token and id added; none: no delivery callbacks"},
+    {"callback_token", "", "required with callback_url; unreserved characters only", true},
+    {"mo_private_key", "",
+     "the short code's PrivateKey, which signs replies; without it replies are refused", true},
+    {"mo_cpid", "", "the CPID eSMS gave us; when set, a reply for another CPID is refused"},
+    {"mo_reply", "", "the text of <Message> in our answer to a reply (empty: no reply SMS)"},
+};
 
 struct EsmsSettings {
   enum class Unicode { kAuto, kNever, kAlways };

@@ -3,25 +3,7 @@
 // from the answer, how the gateway's error codes map to send classes, and how its delivery
 // reports read.
 //
-// Settings (GatewaySettings keys; only `url` is required):
-//   url                  template of the request URL; placeholders are percent-encoded
-//   method               POST (any HTTP token)
-//   header.<Name>        template of a header value, sent verbatim (headers go in name order)
-//   body                 template of the body; none: no body
-//   body_encoding        json | form: placeholders in the body are escaped as the inside of a
-//                        JSON string, or percent-encoded as a form value. Default json
-//   content_type         default application/json or application/x-www-form-urlencoded, per
-//                        body_encoding (a header.Content-Type wins)
-//   timeout_ms           10000: for the whole request
-//   connections          8: at most this many requests to the gateway at once, each on a
-//                        kept-alive connection of its own (1..64)
-//   success_status       200-299: one status or a range that means "accepted"...
-//   success_json         ...and, when set, the JSON pointer (RFC 6901) whose value in the answer
-//   success_value        must equal this (numbers compare by their JSON text: "100" == 100)
-//   message_id_json      JSON pointer of the gateway's message id in the answer
-//   error_json           JSON pointer of the gateway's error code in the answer
-//   error.<code>         accepted | retryable | permanent | unreachable | throttled | auth: the
-//                        class of that error code; it wins over the HTTP status
+// Settings: kHttpOptions below (`loa config reference` lists them); only `url` is required.
 // Unmapped failures: a transport failure, a 5xx or 408 is retryable, 429 throttled, 401 and 403
 // auth, any other status (and a success status whose success_json does not match) permanent.
 //
@@ -32,17 +14,8 @@
 // message whose phone a template cannot spell (phone_84 of a non-Vietnamese number) is answered
 // permanent without a request.
 //
-// Delivery reports (parse_receipt), from the query string, a form body, or (for names that
-// start with '/') a JSON body:
-//   dlr_status_field        the field holding the status; without it there are no receipts
-//   dlr_status.<value>      delivered | failed | pending; an unmapped value is ignored
-//   dlr_id_field            the field holding our message id (default "id"; put
-//                           "…?id={{id}}" in the callback URL you send)
-//   dlr_provider_id_field   the field holding the gateway's message id
-//   dlr_reason_field        the field holding a failure's detail
-//   dlr_token               a secret (dlr_token_env / dlr_token_file) the callback must carry in
-//   dlr_token_field         this field (default "token"); without dlr_token, receipts are
-//                           refused
+// Delivery reports (parse_receipt) read the dlr_* options' fields from the query string, a form
+// body, or (for names that start with '/') a JSON body.
 //
 // Thread-safety: as adapters/gateway.hpp; the static functions are pure.
 #pragma once
@@ -54,12 +27,50 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
+#include "adapters/gateway_option.hpp"
 #include "adapters/http_client.hpp"
 #include "adapters/registry.hpp"
 #include "adapters/request_fanout.hpp"
 #include "adapters/webhook.hpp"
 
 namespace loa::adapters {
+
+inline constexpr GatewayOption kHttpOptions[] = {
+    {"url", "", "required: template of the request URL; placeholders are percent-encoded"},
+    {"method", "POST", "the HTTP method"},
+    {"header.", "",
+     "header.<Name>: template of a header value, sent verbatim (headers go in name order)"},
+    {"body", "", "template of the body; none: no body"},
+    {"body_encoding", "json",
+     "json | form: placeholders in the body are escaped as the inside of a JSON string, or "
+     "percent-encoded as a form value"},
+    {"content_type", "",
+     "default application/json or application/x-www-form-urlencoded, per body_encoding (a "
+     "header.Content-Type wins)"},
+    {"timeout_ms", "10000", "time allowed for the whole request"},
+    {"connections", "8",
+     "requests to the gateway at once, each on a kept-alive connection of its own (1..64)"},
+    {"success_status", "200-299", "one status or a range that means \"accepted\"..."},
+    {"success_json", "",
+     "...and, when set, the JSON pointer (RFC 6901) whose value in the answer must equal "
+     "success_value"},
+    {"success_value", "", "see success_json (numbers compare by their JSON text)"},
+    {"message_id_json", "", "JSON pointer of the gateway's message id in the answer"},
+    {"error_json", "", "JSON pointer of the gateway's error code in the answer"},
+    {"error.", "",
+     "error.<code>: accepted | retryable | permanent | unreachable | throttled | auth, the class "
+     "of that error code; it wins over the HTTP status"},
+    {"dlr_status_field", "", "the receipt field holding the status; without it, no receipts"},
+    {"dlr_status.", "",
+     "dlr_status.<value>: delivered | failed | pending; an unmapped value is ignored"},
+    {"dlr_id_field", "id",
+     "the receipt field holding our message id (put …?id={{id}} in the "
+     "callback URL you send)"},
+    {"dlr_provider_id_field", "", "the receipt field holding the gateway's message id"},
+    {"dlr_reason_field", "", "the receipt field holding a failure's detail"},
+    {"dlr_token", "", "the token a receipt must carry; without it receipts are refused", true},
+    {"dlr_token_field", "token", "the receipt field holding dlr_token"},
+};
 
 // A URL, header or body with placeholders, parsed once. Secrets are already in the literals.
 struct TextTemplate {

@@ -26,22 +26,7 @@
 // %b is the exact payload (%a squeezes spaces). With mo-recode = yes the text arrives as UTF-8;
 // otherwise a UCS-2 MO arrives as UTF-16BE bytes with charset=UTF-16BE, and is converted here.
 //
-// Settings:
-//   url              required: the sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms
-//   username         required
-//   password         a secret (password_env / password_file), required
-//   from             the sender (short code or name); none: Kannel's default
-//   smsc             route to this smsc-id (optional)
-//   phone_format     84 | local | e164 (default 84)
-//   coding           auto | gsm7 | ucs2 (default auto: ucs2 when the text does not fit GSM-7)
-//   timeout_ms       10000
-//   connections      8: at most this many sendsms requests at once, each on a kept-alive
-//                    connection of its own (1..64). smsbox answers a request only once
-//                    bearerbox has taken the message, so its throughput grows with this.
-//   dlr_url          where Kannel sends delivery reports (optional; none: no dlr-mask)
-//   dlr_mask         27 = 1 delivered + 2 failed + 8 SMSC submit + 16 SMSC reject (1..31)
-//   dlr_token        a secret, required with dlr_url; letters, digits and - . _ ~ only
-//   mo_token         a secret the get-url must carry; without it replies are refused
+// Settings: kKannelOptions below (`loa config reference` lists them).
 //
 // Thread-safety: as adapters/gateway.hpp; the static functions are pure.
 #pragma once
@@ -53,6 +38,7 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
+#include "adapters/gateway_option.hpp"
 #include "adapters/http_client.hpp"
 #include "adapters/phone_format.hpp"
 #include "adapters/registry.hpp"
@@ -60,6 +46,31 @@
 #include "adapters/webhook.hpp"
 
 namespace loa::adapters {
+
+inline constexpr GatewayOption kKannelOptions[] = {
+    {"url", "", "required: the sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms"},
+    {"username", "", "required: the sendsms-user's username"},
+    {"password", "", "required: the sendsms-user's password", true},
+    {"from", "", "the sender (short code or name); none: Kannel's default"},
+    {"smsc", "", "route to this smsc-id"},
+    {"phone_format", "84", "84 | local | e164: how the number is written to Kannel"},
+    {"coding", "auto", "auto | gsm7 | ucs2 (auto: ucs2 when the text does not fit GSM-7)"},
+    {"timeout_ms", "10000", "time allowed for one sendsms request"},
+    {"connections", "8",
+     "sendsms requests at once, each on a kept-alive connection of its own (1..64); smsbox "
+     "answers only once bearerbox has taken the message, so throughput grows with this"},
+    {"dlr_url", "",
+     "loa's receipt URL, http(s)://<loa>/webhooks/<route>/receipt, sent as Kannel's dlr-url "
+     "with id, token and status added; none: no delivery reports"},
+    {"dlr_mask", "27", "1 delivered + 2 failed + 8 SMSC submit + 16 SMSC reject (1..31)"},
+    {"dlr_token", "",
+     "required with dlr_url: carried in the dlr-url and checked on the callback; letters, "
+     "digits and - . _ ~ only",
+     true},
+    {"mo_token", "",
+     "the token the sms-service get-url must carry (token=...); without it replies are refused",
+     true},
+};
 
 struct KannelSettings {
   enum class Coding { kAuto, kGsm7, kUcs2 };

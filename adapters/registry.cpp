@@ -12,7 +12,11 @@
 #include "adapters/kannel_gateway.hpp"
 #include "adapters/simulator.hpp"
 #include "adapters/zalo_oa_gateway.hpp"
+#include "adapters/zalo_token.hpp"
+#include "adapters/zalo_webhook.hpp"
 #include "adapters/zalo_zns_gateway.hpp"
+
+#include <boost/asio/io_context.hpp>
 
 namespace loa::adapters {
 
@@ -21,7 +25,7 @@ namespace {
 // Secrets are short (tokens, passwords, keys); a larger file is a wrong path.
 constexpr std::size_t kMaxSecretBytes = std::size_t{64} * 1024;
 
-std::shared_ptr<Gateway> make_simulator(const GatewaySettings& s, const GatewayContext& c) {
+SimulatorSettings read_simulator(const GatewaySettings& s) {
   using std::chrono::milliseconds;
   SimulatorSettings sim;
   constexpr std::int64_t kDay = 86'400'000;
@@ -37,24 +41,49 @@ std::shared_ptr<Gateway> make_simulator(const GatewaySettings& s, const GatewayC
   sim.delivered_share = s.number("delivered_share", 0.97, 0, 1);
   sim.reply_rate = s.number("reply_rate", 0, 0, 1);
   sim.seed = static_cast<std::uint64_t>(s.integer("seed", 0, 0));
+  return sim;
+}
+
+std::shared_ptr<Gateway> make_simulator(const GatewaySettings& s, const GatewayContext& c) {
   try {
-    return std::make_shared<Simulator>(c.executor, sim, c.simulator_ledger, c.events);
+    return std::make_shared<Simulator>(c.executor, read_simulator(s), c.simulator_ledger, c.events);
   } catch (const std::invalid_argument& e) {
     throw GatewayConfigError("transient_failure_rate", e.what());
   }
 }
 
-// The Zalo adapters read a flat map with their secrets resolved: every key is taken (so none is
-// "unknown"), and app_secret / oa_secret_key come from <key>_env or <key>_file.
-template <class ZaloGateway>
-std::shared_ptr<Gateway> make_zalo(const GatewaySettings& s, const GatewayContext& c) {
+void check_simulator(const GatewaySettings& s) {
+  // The simulator checks its rates together only when built; building one starts nothing.
+  boost::asio::io_context io;
+  make_simulator(s, GatewayContext{io.get_executor(), nullptr, nullptr, {}, nullptr});
+}
+
+// The Zalo adapters read a flat map with their secrets resolved: every key of kZaloOptions is
+// taken, and app_secret / oa_secret_key come from <key>_env or <key>_file.
+GatewaySettingsMap zalo_map(const GatewaySettings& s) {
   GatewaySettingsMap map;
   for (const auto& [key, value] : s.values()) {
+    const bool known =
+        std::any_of(std::begin(kZaloOptions), std::end(kZaloOptions), [&](const auto& o) {
+          return o.secret ? key == std::string(o.key) + "_env" ||
+                                key == std::string(o.key) + "_file" || key == o.key
+                          : key == o.key;
+        });
+    if (!known) continue;  // left unread: make_gateway names it
     s.has(key);
     map.emplace(key, value);
   }
-  for (const char* secret : {"app_secret", "oa_secret_key"})
+  for (const char* secret : {"app_secret", "oa_secret_key"}) {
+    map.erase(std::string(secret) + "_env");
+    map.erase(std::string(secret) + "_file");
     if (auto value = s.optional_secret(secret)) map[secret] = *value;
+  }
+  return map;
+}
+
+template <class ZaloGateway>
+std::shared_ptr<Gateway> make_zalo(const GatewaySettings& s, const GatewayContext& c) {
+  const GatewaySettingsMap map = zalo_map(s);
   try {
     return std::make_shared<ZaloGateway>(c.executor, map, c.http, c.events);
   } catch (const std::invalid_argument& e) {
@@ -62,21 +91,46 @@ std::shared_ptr<Gateway> make_zalo(const GatewaySettings& s, const GatewayContex
   }
 }
 
+// What the Zalo gateway and its webhook read, without loading the token file.
+void check_zalo(const GatewaySettings& s) {
+  const GatewaySettingsMap map = zalo_map(s);
+  const SettingsReader reader(map, "zalo");
+  try {
+    ZaloTokenSettings::from(reader);
+    ZaloApiSettings::from(reader, "https://openapi.zalo.me/");
+    if (map.contains("oa_secret_key")) ZaloWebhookSettings::from(reader);
+  } catch (const std::invalid_argument& e) {
+    throw GatewayConfigError("options", e.what());
+  }
+}
+
+// The adapters whose settings struct has a pure read().
+template <class Settings>
+void check_read(const GatewaySettings& s) {
+  (void)Settings::read(s);
+}
+
 struct Registration {
   std::string_view type;
   GatewayFactory make;
   WebhookFactory webhooks;  // null: the gateway has no callbacks
+  void (*check)(const GatewaySettings&);  // reads every setting, builds nothing
+  std::span<const GatewayOption> options;
 };
 
 // One line per gateway.
 const std::vector<Registration>& registry() {
   static const std::vector<Registration> table = {
-      {"simulator", make_simulator, nullptr},
-      {"http", &HttpGateway::create, &HttpGateway::webhooks},
-      {"esms", &EsmsGateway::create, &EsmsGateway::webhooks},
-      {"kannel", &KannelGateway::create, &KannelGateway::webhooks},
-      {"zalo_zns", &make_zalo<ZaloZnsGateway>, nullptr},  // webhooks: adapters/zalo_webhook.hpp
-      {"zalo_oa", &make_zalo<ZaloOaGateway>, nullptr},
+      {"simulator", make_simulator, nullptr, check_simulator, {}},
+      {"http", &HttpGateway::create, &HttpGateway::webhooks, check_read<HttpGatewaySettings>,
+       kHttpOptions},
+      {"esms", &EsmsGateway::create, &EsmsGateway::webhooks, check_read<EsmsSettings>,
+       kEsmsOptions},
+      {"kannel", &KannelGateway::create, &KannelGateway::webhooks, check_read<KannelSettings>,
+       kKannelOptions},
+      // Zalo's webhooks: adapters/zalo_webhook.hpp, served per route by the engine.
+      {"zalo_zns", &make_zalo<ZaloZnsGateway>, nullptr, check_zalo, kZaloOptions},
+      {"zalo_oa", &make_zalo<ZaloOaGateway>, nullptr, check_zalo, kZaloOptions},
   };
   return table;
 }
@@ -101,6 +155,15 @@ auto for_route(std::string_view route, Build build) {
   } catch (const GatewayConfigError& e) {
     if (!e.route().empty()) throw;
     throw GatewayConfigError(e.key(), e.detail(), std::string(route));
+  }
+}
+
+// A key the adapter never read is misspelt or belongs to another gateway type.
+void refuse_unread(std::string_view type, const GatewaySettings& settings, std::string_view route) {
+  if (const auto unknown = settings.unread(); !unknown.empty()) {
+    throw GatewayConfigError(unknown.front(),
+                             "not a setting of gateway type '" + std::string(type) + "'",
+                             std::string(route));
   }
 }
 
@@ -259,12 +322,19 @@ std::shared_ptr<Gateway> make_gateway(std::string_view type, const GatewaySettin
                                       const GatewayContext& context) {
   const Registration& r = find_type(type, context.route);
   auto gateway = for_route(context.route, [&] { return r.make(settings, context); });
-  if (const auto unknown = settings.unread(); !unknown.empty()) {
-    throw GatewayConfigError(unknown.front(),
-                             "not a setting of gateway type '" + std::string(type) + "'",
-                             context.route);
-  }
+  refuse_unread(type, settings, context.route);
   return gateway;
+}
+
+void check_gateway_settings(std::string_view type, const GatewaySettings& settings,
+                            std::string_view route) {
+  const Registration& r = find_type(type, route);
+  for_route(route, [&] { r.check(settings); });
+  refuse_unread(type, settings, route);
+}
+
+std::span<const GatewayOption> gateway_options(std::string_view type) {
+  return find_type(type, {}).options;
 }
 
 WebhookHooks make_webhooks(std::string_view type, const GatewaySettings& settings,

@@ -13,6 +13,11 @@
 //    (trailing whitespace removed). A plain "password" key is refused.
 //  - make_gateway and make_webhooks throw GatewayConfigError naming the route and the key, at
 //    start-up; nothing they return throws on bad input from a gateway.
+//  - check_gateway_settings reads the settings exactly as make_gateway and make_webhooks do
+//    (required keys, ranges, secrets from their variable or file, unknown keys) and builds
+//    nothing: no connection, no timer, no token file. `loa config check` and the daemon's
+//    first step call it, so a bad option is reported at once.
+//  - gateway_options lists a type's keys from the adapter's own table (gateway_option.hpp).
 //  - WebhookHooks: what the engine's webhook server calls for the route's delivery reports and
 //    replies (adapters/webhook.hpp). A null hook means the gateway has no such callback (or it is
 //    not configured).
@@ -32,6 +37,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +45,7 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
+#include "adapters/gateway_option.hpp"
 #include "adapters/webhook.hpp"
 
 namespace loa::adapters {
@@ -131,6 +138,14 @@ std::shared_ptr<Gateway> make_gateway(std::string_view type, const GatewaySettin
 // The route's webhook parsers, bound to its settings (secrets read once, here).
 WebhookHooks make_webhooks(std::string_view type, const GatewaySettings& settings,
                            std::string_view route);
+
+// Throws GatewayConfigError naming the route and the key, as make_gateway would.
+void check_gateway_settings(std::string_view type, const GatewaySettings& settings,
+                            std::string_view route);
+
+// The option keys of a gateway type (empty for the simulator, whose settings are loa's own
+// typed keys); throws GatewayConfigError for an unknown type.
+std::span<const GatewayOption> gateway_options(std::string_view type);
 
 // The registered type names, in table order.
 std::vector<std::string> gateway_types();

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "adapters/gateway.hpp"
+#include "adapters/gateway_option.hpp"
 #include "adapters/settings_reader.hpp"
 
 namespace loa::adapters {
@@ -70,6 +71,29 @@ struct ZaloEndpoint {
 // The classification above, for one answer. `access_token` is masked in the reason.
 SendResult classify_zalo_answer(boost::system::error_code ec, const HttpResponse& response,
                                 const ZaloEndpoint& endpoint, std::string_view access_token);
+
+// Every key the two Zalo routes read: the token's (ZaloTokenSettings), the API's
+// (ZaloApiSettings) and the webhook's (ZaloWebhookSettings, served when oa_secret_key is set).
+// The URL defaults are the gateway's endpoint.
+inline constexpr GatewayOption kZaloOptions[] = {
+    {"token_file", "",
+     "required: the JSON file of the OA access token and its single-use refresh token (0600; "
+     "loa rewrites it on every refresh)"},
+    {"app_id", "", "required: the Zalo app's id"},
+    {"app_secret", "", "required: the App Secret, for token refresh", true},
+    {"oauth_url", "https://oauth.zaloapp.com/v4/oa/access_token", "the token refresh endpoint"},
+    {"refresh_margin_ms", "3600000", "refresh the access token this long before it expires"},
+    {"oauth_timeout_ms", "10000", "time allowed for one refresh request"},
+    {"refresh_failure_cooldown_ms", "30000", "wait after a failed refresh before another"},
+    {"url", "", "the send endpoint (default: ZNS template or OA message endpoint)"},
+    {"timeout_ms", "10000", "time allowed for one send request"},
+    {"oa_secret_key", "",
+     "the OA Secret Key that signs webhooks; with it loa serves /webhooks/<route>/zalo", true},
+    {"webhook_signature", "app_id", "app_id | oa_id: which formula signs the webhook"},
+    {"oa_id", "", "the OA's id, required with webhook_signature = oa_id"},
+    {"webhook_max_age_ms", "7200000", "a webhook older than this is refused"},
+    {"webhook_max_ahead_ms", "300000", "a webhook dated further ahead than this is refused"},
+};
 
 // The settings both Zalo gateways read besides those of ZaloTokenSettings.
 // Keys: url (default: the gateway's endpoint), timeout_ms (default 10000).

@@ -23,7 +23,7 @@ void bind_all(SQLite::Statement& st, const SqlFilter& filter) {
 // its values are bound by bind_all.
 std::string where_clause(const SqlFilter& filter) {
   // sql-trusted: see above
-  return filter.where.empty() ? "" : " WHERE " + filter.where;
+  return " WHERE " + audience_condition(filter);
 }
 
 AudienceCount::Breakdown breakdown(SQLite::Database& db, const SqlFilter& filter,
@@ -41,6 +41,11 @@ AudienceCount::Breakdown breakdown(SQLite::Database& db, const SqlFilter& filter
 }
 
 }  // namespace
+
+std::string audience_condition(const SqlFilter& filter) {
+  // sql-trusted: the compiled filter (whitelisted columns, ? placeholders)
+  return filter.where.empty() ? "h.unknown = 0" : "h.unknown = 0 AND (" + filter.where + ")";
+}
 
 AudienceCount count_audience(SQLite::Database& db, const SqlFilter& filter) {
   AudienceCount c;

@@ -31,6 +31,14 @@ struct AudienceCount {
   Breakdown by_language;
 };
 
+// The SQL condition (over `households h`) that picks a campaign's audience: the filter's own
+// condition, and never a household loa created for an unknown sender (households.unknown, see
+// reply_handler.hpp) — nobody put such a sender on a list, so no bulk campaign may reach it, not
+// even `audience = "*"`. An import that lists the number clears the mark (household_store.cpp)
+// and the household becomes reachable. Values stay in filter.params, bound in order.
+std::string audience_condition(const SqlFilter& filter);
+
+// Counts what the planner would select: audience_condition(filter).
 AudienceCount count_audience(SQLite::Database& db, const SqlFilter& filter);
 
 struct Segment {

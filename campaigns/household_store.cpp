@@ -87,7 +87,8 @@ HouseholdStore::HouseholdStore(SQLite::Database& db, std::string source, std::si
                 "SELECT id, row_hash FROM households WHERE household_code IS NULL AND "
                 "phone_e164 = ? LIMIT 1"),
       insert_(db, std::string("INSERT INTO households(") + kColumns +
-                      ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
+                      ") VALUES "
+                      "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
                       "?22,?29,?29)"),
       update_(db,
               "UPDATE households SET household_code = ?1, name = ?2, phone_e164 = ?3, "
@@ -101,7 +102,9 @@ HouseholdStore::HouseholdStore(SQLite::Database& db, std::string source, std::si
               "opt_out_sms = CASE WHEN ?26 THEN ?18 ELSE opt_out_sms END, "
               "opt_out_zalo = CASE WHEN ?27 THEN ?19 ELSE opt_out_zalo END, "
               "attributes = ?20, source = ?21, row_hash = ?22, "
-              "updated_at = ?29 WHERE id = ?28") {}
+              // A list names this household now: it is no longer an unknown sender, and
+              // campaigns may reach it (audience.hpp's audience_condition).
+              "unknown = 0, updated_at = ?29 WHERE id = ?28") {}
 
 HouseholdStore::~HouseholdStore() = default;
 

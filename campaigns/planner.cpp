@@ -118,9 +118,8 @@ Planner::Planner(SQLite::Database& db, const Campaign& campaign, SqlFilter audie
       "h.category, h.province, h.commune, h.village, h.district, h.has_zalo, h.zalo_user_id, "
       "h.consent_sms, h.consent_zalo, h.opt_out_sms, h.opt_out_zalo, h.carrier "
       // sql-trusted: the compiled audience filter (whitelisted columns, ? placeholders)
-      "FROM households h WHERE h.id > ?" +
-          (audience_.where.empty() ? std::string() : " AND (" + audience_.where + ")") +
-          " ORDER BY h.id LIMIT ?");
+      "FROM households h WHERE h.id > ? AND " +
+          audience_condition(audience_) + " ORDER BY h.id LIMIT ?");
 }
 
 PlanPage Planner::next_page(std::int64_t cursor) {

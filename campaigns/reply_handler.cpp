@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -79,10 +80,11 @@ class Renderer {
 
   // The template's text for the household on the channel it used, or nullopt with a warning.
   // {{campaign.*}} are those of the campaign the household answered (its hotline, its reply
-  // number), when there is one.
+  // number), when there is one; the reply number falls back as ReplySettings says.
   std::optional<std::pair<std::string, std::string>> render(const std::string& key,
                                                             const HouseholdRow& h,
-                                                            std::int64_t campaign_id, bool zalo,
+                                                            std::int64_t campaign_id,
+                                                            const std::string& route, bool zalo,
                                                             std::vector<std::string>& warnings) {
     auto it = cache_.find(key);
     if (it == cache_.end()) it = cache_.emplace(key, load_template(db_, key)).first;
@@ -98,6 +100,7 @@ class Renderer {
         vars.emplace_back("topic", c->topic);
       }
     }
+    const bool has_number = with_reply_number(vars, route);
     auto context = templates::make_context(h.vars, vars);
     if (!context) {
       warnings.push_back("household " + h.vars.id + ": " + context.error().message);
@@ -116,10 +119,44 @@ class Renderer {
                          m->errors.front());
       return std::nullopt;
     }
+    if (!has_number) {
+      for (const auto& issue : m->missing) {
+        if (issue.use == templates::UseKind::kVariable && issue.name == kReplyNumber) {
+          warnings.push_back("template '" + key + "' names {{" + kReplyNumber + "}} outside a {{#" +
+                             kReplyNumber + "}} section, and no reply " +
+                             "number is known for route '" + route + "' (set the campaign's " +
+                             "reply_number, routes." + route + ".reply_number or " +
+                             "replies.reply_number); no message sent");
+          return std::nullopt;
+        }
+      }
+    }
     return std::make_pair(m->text, m->language.language);
   }
 
  private:
+  static constexpr const char* kReplyNumber = "campaign.reply_number";
+
+  // Gives `vars` a non-empty reply_number: the campaign's, the route's or the global one.
+  // With none known, removes it: an absent variable is falsy in a section and reported when
+  // used bare, where an empty one would render "gửi ." unnoticed.
+  bool with_reply_number(templates::CampaignVariables& vars, const std::string& route) const {
+    auto it = std::find_if(vars.begin(), vars.end(),
+                           [](const auto& v) { return v.first == "reply_number"; });
+    if (it != vars.end() && !is_blank(it->second)) return true;
+    if (it != vars.end()) vars.erase(it);
+    const auto by_route = s_.route_reply_numbers.find(route);
+    const std::string& number =
+        by_route != s_.route_reply_numbers.end() ? by_route->second : s_.reply_number;
+    if (is_blank(number)) return false;
+    vars.emplace_back("reply_number", number);
+    return true;
+  }
+
+  static bool is_blank(const std::string& text) {
+    return text.find_first_not_of(" \t") == std::string::npos;
+  }
+
   SQLite::Database& db_;
   const ReplySettings& s_;
   std::map<std::string, std::optional<templates::TemplateDef>> cache_;
@@ -216,7 +253,8 @@ ReplyEffects handle_new_replies(SQLite::Database& db, const ReplySettings& setti
     }
 
     if (template_key && household) {
-      if (auto text = renderer.render(*template_key, *household, r.campaign_id, zalo, fx.warnings)) {
+      if (auto text = renderer.render(*template_key, *household, r.campaign_id, r.route, zalo,
+                                      fx.warnings)) {
         try {
           queue_reply_message(db, {r.household_id, r.route, r.phone, r.zalo_user}, text->first,
                               text->second, settings.routes, now, settings.carrier_routes);

@@ -45,6 +45,13 @@ struct ReplySettings {
   templates::FallbackChain fallback;
   templates::RouteTable routes;
   std::map<std::string, std::string> carrier_routes;  // as PlannerSettings::carrier_routes
+  // {{campaign.reply_number}} in a reply: the campaign's own, else the number of the route the
+  // reply came in on, else this one. With none, the variable is absent, so a template's
+  // {{^campaign.reply_number}} section phrases the sentence without a number; a template that
+  // names the number outside such a section is not sent (an empty number would read
+  // "soạn TU CHOI gửi ."), and `warnings` says why.
+  std::map<std::string, std::string> route_reply_numbers;  // route name -> number
+  std::string reply_number;
 };
 
 struct ReplyEffects {

@@ -3,6 +3,7 @@
 
 #include "engine/cli.hpp"
 #include "engine/daemon.hpp"
+#include "engine/gateways.hpp"
 #include "engine/logging.hpp"
 #include "engine/store.hpp"
 #include "engine/version.hpp"
@@ -73,8 +74,8 @@ int run_migrate(Context& ctx) {
 
 int run_config_reference() {
   for (const auto& k : config_reference())
-    std::cout << k.path << " (" << k.type << ", default " << k.default_value << ", env " << k.env
-              << ")\n    " << k.doc << "\n";
+    std::cout << k.path << " (" << k.type << ", default " << k.default_value
+              << (k.env.empty() ? std::string() : ", env " + k.env) << ")\n    " << k.doc << "\n";
   return kExitOk;
 }
 
@@ -97,6 +98,7 @@ void register_daemon_commands(CLI::App& app, Context& ctx) {
   config->require_subcommand(1);
   config->add_subcommand("check", "Validate and print the effective configuration")
       ->callback([&ctx] {
+        check_gateways(ctx.config());  // a ConfigError exits 2, as at start-up
         std::cout << describe_config(ctx.config());
         ctx.exit_code = kExitOk;
       });

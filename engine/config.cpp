@@ -191,6 +191,10 @@ const std::vector<KeySpec>& key_specs() {
       "Template that confirms an opt-in (DK, START)");
     s("replies.help_template", &Config::replies, &RepliesConfig::help_template,
       "Template of the auto-reply to HOI / HELP");
+    s("replies.reply_number", &Config::replies, &RepliesConfig::reply_number,
+      "Number or short code named as {{campaign.reply_number}} in replies when neither the "
+      "campaign nor routes.<route>.reply_number has one; with none, the reply templates "
+      "phrase the sentence without a number");
     n("planner.page_rows", &Config::planner, &PlannerConfig::page_rows, 1, 100000,
       "Households the planner reads and renders per page (its memory, and how soon a pause "
       "is seen)");
@@ -241,6 +245,13 @@ const std::vector<KeySpec>& key_specs() {
       type.choices = adapters::gateway_types();
       type.str = [gw](Config& c) { return &gw(c).type; };
       v.push_back(std::move(type));
+      KeySpec number;
+      number.path = p + "reply_number";
+      number.doc =
+          "Number or short code households write to on this route's account; named "
+          "in replies when their campaign sets no reply_number";
+      number.str = [gw](Config& c) { return &gw(c).reply_number; };
+      v.push_back(std::move(number));
       route_n(p + "burst", [gw](Config& c) { return &gw(c).burst; }, 1, 100000,
               "Units the route may send at once above its rate (1: every second stays "
               "within the rate plus one message)");
@@ -588,6 +599,23 @@ std::vector<ConfigKeyDoc> config_reference() {
                        : s.kind == Kind::kReal ? "number"
                                                : "integer";
     out.push_back({s.path, type, def, env_name(s.path), s.doc});
+  }
+  // Each adapter's [routes.<route>.options], from its own table (adapters/gateway_option.hpp).
+  // They are not read from the environment: a secret names its variable or file instead.
+  for (const std::string& type : adapters::gateway_types()) {
+    for (const adapters::GatewayOption& o : adapters::gateway_options(type)) {
+      std::string path = "routes.<route>.options." + std::string(o.key);
+      std::string doc(o.doc);
+      if (o.key.ends_with('.')) path += "<name>";
+      if (o.secret) {
+        path += "_env";
+        doc += " (a secret: the environment variable holding it, or " + std::string(o.key) +
+               "_file, a file holding it)";
+      }
+      out.push_back({std::move(path), type + " option",
+                     o.default_value.empty() ? "none" : "\"" + std::string(o.default_value) + "\"",
+                     "", std::move(doc)});
+    }
   }
   return out;
 }

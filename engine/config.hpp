@@ -99,6 +99,9 @@ struct SimulatorConfig {
 struct RouteGatewayConfig {
   std::string type = "simulator";
   int burst = 1;  // units sendable at once; 1 keeps every 1-second window within rate + 1 message
+  // The number or short code households write to on this route's account; named in replies
+  // to a household when its campaign sets no campaign.reply_number.
+  std::string reply_number;
   SimulatorConfig simulator;
   // [routes.<route>.options]: the gateway adapter's own settings (url, username, token_file…),
   // passed to it as they are; each adapter checks and documents its keys. Secrets are never
@@ -168,6 +171,8 @@ struct RepliesConfig {
   std::string optout_template = "xac_nhan_tu_choi";
   std::string optin_template = "xac_nhan_dang_ky";
   std::string help_template = "huong_dan_hoi";
+  // The number named in replies when neither the campaign nor the reply's route has one.
+  std::string reply_number;
 };
 
 struct DaemonConfig {

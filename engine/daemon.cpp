@@ -233,6 +233,12 @@ void Daemon::start() {
         "redis.url: a dispatcher shares Redis with its planner, so it needs an external "
         "redis.url (redis://host:port or unix:///path), not spawn");
 
+  // Before anything starts (Redis, the store, threads), so a bad option is reported at once.
+  try {
+    check_gateways(config_);
+  } catch (const ConfigError& e) {
+    throw StartupError(e.what());
+  }
   const fs::path data_dir = config_.daemon.data_dir;
   prepare_data_dir(data_dir, p.lock_fd);
   spdlog::info("loa {} starting: role {}, data dir {}", kVersion, role_name(role_),

@@ -49,7 +49,31 @@ adapters::GatewaySettings::Values simulator_values(const SimulatorConfig& c) {
           {"reply_rate", real(c.reply_rate)}};
 }
 
+// The route's settings as the registry reads them: the simulator's typed keys, or [options].
+adapters::GatewaySettings::Values route_values(const RouteGatewayConfig& gw) {
+  if (gw.type == "simulator") return simulator_values(gw.simulator);
+  return {gw.options.begin(), gw.options.end()};
+}
+
+ConfigError route_error(const std::string& route, const RouteGatewayConfig& gw,
+                        const adapters::GatewayConfigError& e) {
+  const std::string section = gw.type == "simulator" ? ".simulator." : ".options.";
+  return ConfigError("routes." + route + section + e.key() + ": " + e.detail());
+}
+
 }  // namespace
+
+void check_gateways(const Config& config) {
+  for (const char* route : kRouteNames) {
+    if (!route_enabled(config, route)) continue;
+    const RouteGatewayConfig& gw = route_gateway(config, route);
+    try {
+      adapters::check_gateway_settings(gw.type, adapters::GatewaySettings(route_values(gw)), route);
+    } catch (const adapters::GatewayConfigError& e) {
+      throw route_error(route, gw, e);
+    }
+  }
+}
 
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
                                                 boost::asio::any_io_executor executor,
@@ -58,20 +82,12 @@ std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std:
                                                 std::shared_ptr<adapters::HttpClient> http) {
   const RouteGatewayConfig& gw = route_gateway(config, route);
   adapters::GatewayContext context{executor, std::move(http), events, route, nullptr};
-  adapters::GatewaySettings::Values values;
-  if (gw.type == "simulator") {
-    // Typed keys in loa's configuration; every other gateway takes its [options] as they are.
-    values = simulator_values(gw.simulator);
-    if (config.dispatcher.simulator_ledger == "redis")
-      context.simulator_ledger = std::make_shared<RedisLedger>(std::move(redis), route);
-  } else {
-    values.insert(gw.options.begin(), gw.options.end());
-  }
+  if (gw.type == "simulator" && config.dispatcher.simulator_ledger == "redis")
+    context.simulator_ledger = std::make_shared<RedisLedger>(std::move(redis), route);
   try {
-    return adapters::make_gateway(gw.type, adapters::GatewaySettings(std::move(values)), context);
+    return adapters::make_gateway(gw.type, adapters::GatewaySettings(route_values(gw)), context);
   } catch (const adapters::GatewayConfigError& e) {
-    const std::string section = gw.type == "simulator" ? ".simulator." : ".options.";
-    throw ConfigError("routes." + route + section + e.key() + ": " + e.detail());
+    throw route_error(route, gw, e);
   }
 }
 

@@ -34,6 +34,12 @@ class RedisLedger : public adapters::SimulatorLedger {
   std::string key_;
 };
 
+// Reads every enabled route's gateway settings as make_gateway and the webhooks would, and
+// builds nothing, so that `loa config check` and the daemon's first step report a bad option
+// (a clear-text password, a missing url or dlr_token) at once. Throws ConfigError naming
+// routes.<route>.options.<key>.
+void check_gateways(const Config& config);
+
 // Throws ConfigError naming the route and key for an unknown type or a bad setting.
 std::shared_ptr<adapters::Gateway> make_gateway(const Config& config, const std::string& route,
                                                 boost::asio::any_io_executor executor,

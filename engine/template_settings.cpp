@@ -36,6 +36,10 @@ campaigns::ReplySettings reply_settings(const Config& config) {
   s.optout_template = config.replies.optout_template;
   s.optin_template = config.replies.optin_template;
   s.help_template = config.replies.help_template;
+  s.reply_number = config.replies.reply_number;
+  for (const char* route : kRouteNames)
+    if (const auto& number = route_gateway(config, route).reply_number; !number.empty())
+      s.route_reply_numbers[route] = number;
   s.fallback = fallback_from(config);
   s.routes = routes_from(config);
   s.carrier_routes = carrier_routes(config);

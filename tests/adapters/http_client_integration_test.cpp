@@ -13,6 +13,7 @@
 #include "tests/support/mock_gateway.hpp"
 #include "tests/support/redis_fixture.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::adapters {
 namespace {
@@ -72,12 +73,7 @@ MockResponse respond(unsigned status, std::string body = {},
 // Polls (briefly) until `done` holds; false after kWait.
 template <class F>
 bool eventually(F done) {
-  const auto deadline = Clock::now() + kWait;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
+  return test::wait_until(done, kWait, 2ms);
 }
 
 class HttpClientTest : public ::testing::Test {

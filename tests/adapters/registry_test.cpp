@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdlib>
+#include <map>
 
 #include "adapters/http_client.hpp"
 #include "tests/support/test_dirs.hpp"
@@ -41,6 +42,26 @@ std::string error_of(Build build) {
   return {};
 }
 
+// The least settings each type needs, its secrets in the variable `secret_env`.
+std::map<std::string, GatewaySettings::Values> least_settings(const std::string& secret_env,
+                                                              const std::string& token_file) {
+  const GatewaySettings::Values zalo = {{"token_file", token_file},
+                                        {"app_id", "4291763606161179100"},
+                                        {"app_secret_env", secret_env}};
+  return {
+      {"zalo_zns", zalo},
+      {"zalo_oa", zalo},
+      {"simulator", {}},
+      {"http", {{"url", "http://127.0.0.1:9/send"}}},
+      {"esms",
+       {{"api_key_env", secret_env}, {"secret_key_env", secret_env}, {"brandname", "SoLDTBXH"}}},
+      {"kannel",
+       {{"url", "http://127.0.0.1:9/cgi-bin/sendsms"},
+        {"username", "loa"},
+        {"password_env", secret_env}}},
+  };
+}
+
 TEST_F(RegistryTest, ListsEveryType) {
   EXPECT_EQ(gateway_types(), (std::vector<std::string>{"simulator", "http", "esms", "kannel",
                                                       "zalo_zns", "zalo_oa"}));
@@ -54,23 +75,7 @@ TEST_F(RegistryTest, EveryTypeBuildsFromItsSettings) {
                            "\"expires_at\":4102444800}\n");
   std::filesystem::permissions(tokens, std::filesystem::perms::owner_read |
                                            std::filesystem::perms::owner_write);
-  const GatewaySettings::Values zalo = {{"token_file", tokens},
-                                        {"app_id", "4291763606161179100"},
-                                        {"app_secret_env", "LOA_TEST_REGISTRY_SECRET"}};
-  const std::map<std::string, GatewaySettings::Values> minimal = {
-      {"zalo_zns", zalo},
-      {"zalo_oa", zalo},
-      {"simulator", {}},
-      {"http", {{"url", "http://127.0.0.1:9/send"}}},
-      {"esms",
-       {{"api_key_env", "LOA_TEST_REGISTRY_SECRET"},
-        {"secret_key_env", "LOA_TEST_REGISTRY_SECRET"},
-        {"brandname", "SoLDTBXH"}}},
-      {"kannel",
-       {{"url", "http://127.0.0.1:9/cgi-bin/sendsms"},
-        {"username", "loa"},
-        {"password_env", "LOA_TEST_REGISTRY_SECRET"}}},
-  };
+  const auto minimal = least_settings("LOA_TEST_REGISTRY_SECRET", tokens);
   for (const std::string& type : gateway_types()) {
     SCOPED_TRACE(type);
     ASSERT_TRUE(minimal.contains(type)) << "add a row for the new gateway type";
@@ -136,6 +141,95 @@ TEST_F(RegistryTest, SimulatorTakesItsSettings) {
               }),
               row.message);
   }
+}
+
+// The check `loa config check` and the daemon's first step run: what make_gateway would refuse,
+// refused without building anything, naming the route and the key.
+TEST(GatewaySettingsCheckTest, RefusesWhatMakeGatewayWouldAtOnce) {
+  ::setenv("LOA_TEST_CHECK_SECRET", "s3cret", 1);
+  const GatewaySettings::Values kannel = {{"url", "http://127.0.0.1:9/cgi-bin/sendsms"},
+                                          {"username", "loa"},
+                                          {"password_env", "LOA_TEST_CHECK_SECRET"}};
+  auto with = [](GatewaySettings::Values v, const std::string& key, const std::string& value) {
+    if (value.empty())
+      v.erase(key);
+    else
+      v[key] = value;
+    return v;
+  };
+  struct Row {
+    std::string type;
+    GatewaySettings::Values settings;
+    std::string message;  // empty: accepted
+  };
+  const std::vector<Row> rows = {
+      {"kannel", kannel, ""},
+      {"kannel", with(with(kannel, "password_env", ""), "password", "hunter2"),
+       "route 'sms': gateway setting 'password': secrets are never read from the "
+       "configuration; set password_env (an environment variable) or password_file"},
+      {"kannel", with(kannel, "url", ""), "route 'sms': gateway setting 'url': is required"},
+      {"kannel", with(kannel, "dlr_url", "http://127.0.0.1:8080/webhooks/sms/receipt"),
+       "route 'sms': gateway setting 'dlr_token': is required: set dlr_token_env (an "
+       "environment variable) or dlr_token_file"},
+      {"kannel", with(kannel, "pasword", "x"),
+       "route 'sms': gateway setting 'pasword': not a setting of gateway type 'kannel'"},
+      {"http", {}, "route 'sms': gateway setting 'url': is required"},
+      {"esms",
+       {{"brandname", "SoLDTBXH"}, {"secret_key_env", "LOA_TEST_CHECK_SECRET"}},
+       "route 'sms': gateway setting 'api_key': is required: set api_key_env (an environment "
+       "variable) or api_key_file"},
+      {"simulator",
+       {{"reply_rate", "2"}},
+       "route 'sms': gateway setting 'reply_rate': must lie in [0, 1], got 2"},
+      // No token file is read: the check builds nothing.
+      {"zalo_zns",
+       {{"token_file", "/nonexistent/tokens.json"},
+        {"app_id", "1"},
+        {"app_secret_env", "LOA_TEST_CHECK_SECRET"}},
+       ""},
+      {"zalo_oa",
+       {{"token_file", "/x"}, {"app_id", "1"}, {"app_secret", "plain"}},
+       "route 'sms': gateway setting 'app_secret': secrets are never read from the "
+       "configuration; set app_secret_env (an environment variable) or app_secret_file"},
+      {"zalo_oa",
+       {{"token_file", "/x"},
+        {"app_id", "1"},
+        {"app_secret_env", "LOA_TEST_CHECK_SECRET"},
+        {"tokenfile", "/x"}},
+       "route 'sms': gateway setting 'tokenfile': not a setting of gateway type 'zalo_oa'"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.type + " " + row.message);
+    if (row.message.empty()) {
+      EXPECT_NO_THROW(check_gateway_settings(row.type, GatewaySettings(row.settings), "sms"));
+    } else {
+      EXPECT_EQ(
+          error_of([&] { check_gateway_settings(row.type, GatewaySettings(row.settings), "sms"); }),
+          row.message);
+    }
+  }
+  ::unsetenv("LOA_TEST_CHECK_SECRET");
+}
+
+// Each adapter's table lists what it reads: its documented defaults, written out, are read and
+// accepted on top of the least settings the type needs.
+TEST(GatewaySettingsCheckTest, EveryTypeListsItsOptionKeys) {
+  ::setenv("LOA_TEST_CHECK_SECRET", "s3cret", 1);
+  // No token file is read: the check builds nothing.
+  const auto minimal = least_settings("LOA_TEST_CHECK_SECRET", "/nonexistent/tokens.json");
+  for (const std::string& type : gateway_types()) {
+    SCOPED_TRACE(type);
+    ASSERT_TRUE(minimal.contains(type)) << "add a row for the new gateway type";
+    const auto options = gateway_options(type);
+    EXPECT_EQ(options.empty(), type == "simulator");  // its settings are loa's typed keys
+    GatewaySettings::Values all = minimal.at(type);
+    for (const GatewayOption& o : options) {
+      EXPECT_FALSE(o.doc.empty()) << o.key;
+      if (!o.default_value.empty()) all.emplace(std::string(o.key), std::string(o.default_value));
+    }
+    EXPECT_NO_THROW(check_gateway_settings(type, GatewaySettings(all), "sms"));
+  }
+  ::unsetenv("LOA_TEST_CHECK_SECRET");
 }
 
 TEST(GatewaySettingsTest, AccessorsNameTheKey) {

@@ -442,6 +442,7 @@ TEST_F(SimulatorTest, NothingIsPushedAfterDestruction) {
   send(*sim, messages("m", 10));
   sim.reset();
   events.reset();  // a push now would be a use after free, which ASan reports
+  // The scenario: past the receipts' and replies' time, when such a push would have come.
   std::this_thread::sleep_for(40ms);
 }
 

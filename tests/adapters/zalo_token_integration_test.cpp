@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "adapters/zalo_zns_gateway.hpp"
+#include "tests/support/wait_until.hpp"
 #include "tests/support/zalo_fixture.hpp"
 
 namespace loa::adapters {
@@ -47,8 +48,7 @@ class ZaloTokenTest : public loa::test::ZaloFixture {
   static void release(std::shared_ptr<ZaloTokens>& tokens) {
     std::weak_ptr<ZaloTokens> weak = tokens;
     tokens.reset();
-    for (int i = 0; i < 1000 && !weak.expired(); ++i) std::this_thread::sleep_for(2ms);
-    ASSERT_TRUE(weak.expired());
+    ASSERT_TRUE(test::wait_until([&] { return weak.expired(); }, test::kEventually, 2ms));
   }
 };
 

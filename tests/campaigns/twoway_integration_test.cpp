@@ -192,6 +192,55 @@ TEST_F(TwoWay, AnOptOutCancelsQueuedBulkMessagesAndIsConfirmedOnceInItsLanguage)
   EXPECT_EQ(count("SELECT COUNT(*) FROM replies"), 3);
 }
 
+// "ĐĂNG KÝ" after an opt-out answers the household's last message, the opt-out confirmation of
+// the built-in `inbox` campaign, which has no reply number: the number comes from the route,
+// else replies.reply_number, and with none the sentence is phrased without it.
+TEST_F(TwoWay, AnOptInConfirmationNeverNamesAnEmptyNumber) {
+  db_->exec(
+      "INSERT INTO templates(key) VALUES ('xac_nhan_dang_ky'), ('bare');"
+      "INSERT INTO template_variants(template_key, language, channel, body) VALUES "
+      "('xac_nhan_dang_ky', 'vi', 'sms', 'Sẽ nhận lại tin. Muốn ngừng nhận, "
+      "{{#campaign.reply_number}}soạn TU CHOI gửi {{campaign.reply_number}}"
+      "{{/campaign.reply_number}}{{^campaign.reply_number}}xin trả lời TU CHOI"
+      "{{/campaign.reply_number}}.'), "
+      "('bare', 'vi', 'sms', 'Muốn ngừng nhận, soạn TU CHOI gửi {{campaign.reply_number}}.')");
+  const std::string confirmations =
+      "SELECT group_concat(o.body, '|') FROM outbox o JOIN campaigns c ON c.id = o.campaign_id "
+      "WHERE c.name = 'inbox' AND o.body LIKE 'Sẽ nhận lại%' ORDER BY o.id";
+  // Each round: opt out (confirmed by the inbox campaign), then opt in, answering that.
+  auto round_trip = [&](const std::string& phone, const std::string& tag) {
+    add_message(add_household(phone), "delivered");
+    apply({reply(phone, "TU CHOI", tag + "-out")});
+    return apply({reply(phone, "ĐĂNG KÝ", tag + "-in")});
+  };
+  auto fx = round_trip("+84912000001", "a");
+  EXPECT_EQ(fx.opted_in.size(), 1u);
+  EXPECT_TRUE(fx.warnings.empty()) << fx.warnings.front();
+  EXPECT_EQ(text("SELECT c.name FROM replies r JOIN campaigns c ON c.id = r.campaign_id "
+                 "WHERE r.provider_id = 'a-in'"),
+            "inbox");
+  EXPECT_EQ(text(confirmations), "Sẽ nhận lại tin. Muốn ngừng nhận, xin trả lời TU CHOI.");
+
+  settings_.reply_number = "8000";
+  round_trip("+84912000002", "b");
+  settings_.route_reply_numbers["sms"] = "8079";
+  round_trip("+84912000003", "c");
+  EXPECT_EQ(text(confirmations),
+            "Sẽ nhận lại tin. Muốn ngừng nhận, xin trả lời TU CHOI.|"
+            "Sẽ nhận lại tin. Muốn ngừng nhận, soạn TU CHOI gửi 8000.|"
+            "Sẽ nhận lại tin. Muốn ngừng nhận, soạn TU CHOI gửi 8079.");
+
+  // A template that names the number bare, with none known: not sent, and said why.
+  settings_ = ReplySettings{};
+  settings_.optin_template = "bare";
+  fx = round_trip("+84912000004", "d");
+  EXPECT_EQ(fx.opted_in.size(), 1u);  // the opt-in itself holds
+  EXPECT_EQ(fx.messages_queued, 0);
+  ASSERT_EQ(fx.warnings.size(), 1u);
+  EXPECT_NE(fx.warnings[0].find("routes.sms.reply_number"), std::string::npos) << fx.warnings[0];
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE body LIKE '%gửi .%'"), 0);
+}
+
 TEST_F(TwoWay, HelpPollInboxAndUnknownSenders) {
   const long long h = add_household("+84912345678");
   add_message(h, "delivered");

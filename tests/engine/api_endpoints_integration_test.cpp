@@ -13,6 +13,7 @@
 #include "engine/daemon.hpp"
 #include "engine/store.hpp"
 #include "tests/support/api_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -110,12 +111,11 @@ class ApiEndpoints : public ::testing::Test {
   template <class Done>
   static json::value wait_funnel(const std::string& name, Done done) {
     json::value last;
-    for (int i = 0; i < 300; ++i) {
-      last = json_of(call("GET", "/api/v1/campaigns/" + name, *viewer_));
-      if (last.is_object() && done(last.at("funnel"))) return last;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "funnel never reached the state: " << json::serialize(last);
+    if (!test::wait_until([&] {
+          last = json_of(call("GET", "/api/v1/campaigns/" + name, *viewer_));
+          return last.is_object() && done(last.at("funnel"));
+        }))
+      ADD_FAILURE() << "funnel never reached the state: " << json::serialize(last);
     return last;
   }
 
@@ -400,11 +400,10 @@ TEST_F(ApiEndpoints, MetricsMoveWithTheTraffic) {
   });
   EXPECT_EQ(http_request(daemon_->http_port(), "GET", "/webhooks/sms/receipt").status, 404);
   std::string after;
-  for (int i = 0; i < 100; ++i) {
+  test::wait_until([&] {
     after = http_request(daemon_->http_port(), "GET", "/metrics").body;
-    if (series(after, R"(loa_delivery_latency_seconds_count{route="zalo_zns"})") > 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return series(after, R"(loa_delivery_latency_seconds_count{route="zalo_zns"})") > 0;
+  });
   EXPECT_GT(series(after, R"(loa_delivery_latency_seconds_count{route="zalo_zns"})"), 0) << after;
   EXPECT_GT(series(after, R"(loa_delivery_latency_seconds_bucket{route="zalo_zns",le="+Inf"})"), 0);
   EXPECT_GT(series(after, R"(loa_sends_total{route="zalo_zns",outcome="sent"})"), 0) << after;

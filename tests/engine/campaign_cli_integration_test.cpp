@@ -16,6 +16,7 @@
 
 #include "engine/store.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -135,14 +136,15 @@ TEST_F(CampaignCli, AKillDuringExpansionLeavesAnExactOutbox) {
     ::_exit(127);
   }
   // Kill it once some pages are in.
-  int planned = 0;
-  for (int i = 0; i < 3000 && planned < 200; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    try {
-      planned = query("SELECT COUNT(*) FROM outbox");
-    } catch (const std::exception&) {
-    }
-  }
+  test::wait_until(
+      [&] {
+        try {
+          return query("SELECT COUNT(*) FROM outbox") >= 200;
+        } catch (const std::exception&) {
+          return false;  // the planner holds the write lock; ask again
+        }
+      },
+      test::kEventually, std::chrono::milliseconds(5));
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -152,6 +154,8 @@ TEST_F(CampaignCli, AKillDuringExpansionLeavesAnExactOutbox) {
   ASSERT_LT(at_kill, expected) << "the planner finished before it could be killed";
   EXPECT_EQ(query("SELECT COUNT(*) FROM rounds WHERE state = 'expanding'"), 1);
 
+  // The scenario: the killed planner's heartbeat must grow older than
+  // planner.stale_after_seconds (1) before another may take the round over.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto rerun = loa("campaign expand", env);
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;

@@ -15,6 +15,7 @@
 #include "engine/store.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -41,11 +42,7 @@ Config test_config(const TempDir& dir, const std::string& redis_url) {
 
 // Polls /readyz until it answers `status` or the deadline passes.
 bool readyz_becomes(std::uint16_t port, int status) {
-  for (int i = 0; i < 300; ++i) {
-    if (http_request(port, "GET", "/readyz").status == status) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return test::wait_until([&] { return http_request(port, "GET", "/readyz").status == status; });
 }
 
 TEST(DaemonTest, ReadyzFollowsRedis) {
@@ -153,6 +150,47 @@ TEST(LoaCliTest, BadConfigNamesTheKeyAndExits2) {
   EXPECT_NE(r.output.find("redis.url"), std::string::npos) << r.output;
 }
 
+// A route's gateway options are checked by `loa config check` and before the daemon starts
+// anything: a clear-text password, a missing dlr_token or url exit 2 at once, naming the key.
+TEST(LoaCliTest, GatewayOptionErrorsExit2AtOnce) {
+  TempDir dir;
+  const std::string route =
+      "[routes.sms]\ngateway = \"kannel\"\n[routes.sms.options]\nusername = \"loa\"\n";
+  const std::string url = "url = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\n";
+  const std::string password = "password_env = \"LOA_TEST_KANNEL_PASSWORD\"\n";
+  struct Row {
+    std::string options, key;
+  };
+  const std::vector<Row> rows = {
+      {url + "password = \"hunter2\"\n", "routes.sms.options.password"},
+      {url + password + "dlr_url = \"http://127.0.0.1:8080/webhooks/sms/receipt\"\n",
+       "routes.sms.options.dlr_token"},
+      {password, "routes.sms.options.url"},
+  };
+  const std::string env =
+      "LOA_TEST_KANNEL_PASSWORD=x LOA_DAEMON_DATA_DIR=" + (dir / "data").string() +
+      " LOA_HTTP_LISTEN=127.0.0.1:0 ";
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.key);
+    write_file(dir / "loa.toml", route + row.options);
+    for (const std::string command : {" config check", " serve"}) {
+      const auto started = std::chrono::steady_clock::now();
+      // The deadline is generous for a loaded machine; before, serve took about 60 s.
+      auto r = run_command(
+          env + loa_binary().string() + " --config " + (dir / "loa.toml").string() + command, 30);
+      const auto took = std::chrono::steady_clock::now() - started;
+      EXPECT_EQ(r.exit_code, 2) << command << ": " << r.output;
+      EXPECT_NE(r.output.find(row.key), std::string::npos) << command << ": " << r.output;
+      EXPECT_LT(took, std::chrono::seconds(20)) << command;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "data" / "loa.db"));  // nothing was started
+  write_file(dir / "loa.toml", route + url + password);
+  auto ok = run_command(env + loa_binary().string() + " --config " + (dir / "loa.toml").string() +
+                        " config check");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
 TEST(LoaCliTest, UnwritableDataDirExits2) {
   TempDir dir;
   write_file(dir / "a-file", "x");
@@ -205,8 +243,7 @@ TEST(LoaCliTest, ServeSpawnsRedisAndStopsCleanlyOnSigint) {
   EXPECT_TRUE(redis_running());
   ::kill(pid, SIGINT);
   int status = 0;
-  for (int i = 0; i < 500 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  test::wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; });
   ASSERT_TRUE(WIFEXITED(status)) << "loa did not exit on SIGINT";
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_FALSE(redis_running()) << "the spawned redis-server outlived the daemon";

@@ -13,11 +13,12 @@
 #include "campaigns/outbox_event.hpp"
 #include "engine/gateways.hpp"
 #include "engine/route_queue.hpp"
-#include "tests/support/loa_process.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/loa_process.hpp"
 #include "tests/support/mock_gateway.hpp"
-#include "tests/support/test_dirs.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -82,15 +83,6 @@ class DispatchRolesTest : public ::testing::Test {
     return out;
   }
 
-  bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return done();
-  }
-
   test::TempDir dir_;
   test::PrivateRedis redis_;
   test::IoThreads io_;
@@ -107,7 +99,7 @@ TEST_F(DispatchRolesTest, AKilledDispatchersLeasesAreSentOnceByTheSurvivor) {
                       {{"LOA_DISPATCHER_LEASE_MS", "2000"},
                        {"LOA_ROUTES_SMS_RATE_PER_SECOND", "0"},
                        {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "5000"}});
-  ASSERT_TRUE(eventually([&] { return integer("ZCARD loa:{sms}:lease") == 200; }, 30s))
+  ASSERT_TRUE(test::wait_until([&] { return integer("ZCARD loa:{sms}:lease") == 200; }, 30s))
       << a->log();
   a->signal(SIGKILL);
   EXPECT_EQ(a->wait(), 128 + SIGKILL);
@@ -118,7 +110,8 @@ TEST_F(DispatchRolesTest, AKilledDispatchersLeasesAreSentOnceByTheSurvivor) {
                       {{"LOA_DISPATCHER_LEASE_MS", "2000"},
                        {"LOA_ROUTES_SMS_RATE_PER_SECOND", "0"},
                        {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "10"}});
-  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << b->log();
+  ASSERT_TRUE(test::wait_until([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s))
+      << b->log();
   EXPECT_EQ(integer("HLEN " + RedisLedger::key("sms")), 200);
   for (int id = 1000; id < 1200; ++id)
     ASSERT_EQ(redis_.command("HGET " + RedisLedger::key("sms") + " " + std::to_string(id)), "1")
@@ -138,7 +131,7 @@ TEST_F(DispatchRolesTest, TwoDispatchersShareOneLimit) {
                                              {"LOA_ROUTES_SMS_SIMULATOR_LATENCY_MS", "5"}};
   auto a = dispatcher("a", test::free_port(), limited);
   auto b = dispatcher("b", test::free_port(), limited);
-  std::this_thread::sleep_for(10s);
+  std::this_thread::sleep_for(10s);  // the scenario: the window whose sends are counted
   a->signal(SIGTERM);
   b->signal(SIGTERM);
   EXPECT_EQ(a->wait(), 0) << a->log();
@@ -181,7 +174,7 @@ TEST_F(DispatchRolesTest, ARouteSendsThroughTheHttpAdapterItsOptionsName) {
                                          {"LOA_HTTP_LISTEN", "127.0.0.1:" + std::to_string(port)}};
   LoaProcess d({"serve", "--role", "dispatcher", "--config", (dir_ / "loa.toml").string()}, env,
                dir_ / "d.log");
-  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
+  ASSERT_TRUE(test::wait_until([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
   const auto requests = gateway.requests();
   ASSERT_EQ(requests.size(), 100u);
   EXPECT_EQ(requests[0].method, "POST");
@@ -228,7 +221,7 @@ TEST_F(DispatchRolesTest, KannelDeliveryReportsComeBackThroughTheWebhook) {
                                          {"LOA_TEST_KANNEL_DLR_TOKEN", "t0ken"}};
   LoaProcess d({"serve", "--role", "dispatcher", "--config", (dir_ / "loa.toml").string()}, env,
                dir_ / "d.log");
-  ASSERT_TRUE(eventually([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
+  ASSERT_TRUE(test::wait_until([&] { return integer("HLEN loa:{sms}:msg") == 0; }, 30s)) << d.log();
   const auto requests = smsbox.requests();
   ASSERT_EQ(requests.size(), 3u);
   // The adapter sends over several connections at once, so the three requests may arrive in any
@@ -247,7 +240,7 @@ TEST_F(DispatchRolesTest, KannelDeliveryReportsComeBackThroughTheWebhook) {
   EXPECT_EQ(ok.status, 200) << ok.body;
   auto forged = test::http_request(port, "GET", "/webhooks/sms/receipt?id=1001&token=nope&status=1");
   EXPECT_EQ(forged.status, 401);
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(test::wait_until(
       [&] {
         for (const auto& e : results())
           if (e.kind == campaigns::OutboxEvent::Kind::kDelivered && e.message_id == 1000)
@@ -318,7 +311,7 @@ TEST_F(DispatchRolesTest, ASignedZaloEventBecomesAReply) {
                                     {"X-ZEvent-Signature", mac}});
   EXPECT_EQ(forged.status, 401);
   std::vector<campaigns::OutboxEvent> replies;
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(test::wait_until(
       [&] {
         replies.clear();
         auto r = client_->async_exec({"XRANGE", "loa:{zalo_oa}:results", "-", "+"},

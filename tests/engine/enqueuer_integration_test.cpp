@@ -20,6 +20,7 @@
 #include "engine/template_settings.hpp"
 #include "tests/support/redis_fixture.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -271,15 +272,16 @@ TEST_F(EnqueuerTest, AFallbackDuringAPageIsNotMarkedQueuedUnsent) {
   // Holds the store writer until the page (500 and 502) is in Redis, then applies Zalo's
   // "unreachable" for 501, which lies in the page's id range; the page's mark comes next.
   writer_.submit(StoreWrite{[this](SQLite::Database& db) {
-    for (int i = 0; i < 1000 && redis("HEXISTS loa:{zalo_zns}:msg 502") != "1"; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    campaigns::OutboxEvent e;
-    e.kind = campaigns::OutboxEvent::Kind::kFailed;
-    e.message_id = 501;
-    e.attempts = 1;
-    e.reason = "unreachable: simulated: no Zalo account";
-    campaigns::apply_outbox_events(db, {e});
-  }, {}});
+                              test::wait_until(
+                                  [&] { return redis("HEXISTS loa:{zalo_zns}:msg 502") == "1"; });
+                              campaigns::OutboxEvent e;
+                              e.kind = campaigns::OutboxEvent::Kind::kFailed;
+                              e.message_id = 501;
+                              e.attempts = 1;
+                              e.reason = "unreachable: simulated: no Zalo account";
+                              campaigns::apply_outbox_events(db, {e});
+                            },
+                            {}});
   EXPECT_EQ(enqueuer_->run_once(), 2);
   auto state = [this](long long id) {
     return db_->execAndGet("SELECT state || ' ' || route || ' ' || (body <> '') FROM outbox WHERE id = " +

@@ -15,6 +15,7 @@
 #include "tests/support/kannel_peer.hpp"
 #include "tests/support/loa_process.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -77,12 +78,12 @@ TEST(KannelEndToEnd, SendsReceivesReportsAndHearsReplies) {
     return out;
   };
   std::set<long long> delivered;
-  for (int i = 0; i < 300 && delivered.size() < 20; ++i) {
-    std::this_thread::sleep_for(100ms);
+  test::wait_until([&] {
     delivered.clear();
     for (const auto& e : events())
       if (e.kind == campaigns::OutboxEvent::Kind::kDelivered) delivered.insert(e.message_id);
-  }
+    return delivered.size() >= 20;
+  });
   EXPECT_EQ(delivered.size(), 20u) << daemon.log() << kannel.logs();
   int sent = 0;
   for (const auto& e : events()) sent += e.kind == campaigns::OutboxEvent::Kind::kSent;
@@ -99,15 +100,15 @@ TEST(KannelEndToEnd, SendsReceivesReportsAndHearsReplies) {
   const std::string question = "Xin chào, tôi muốn hỏi về chương trình giảm nghèo. Đắk Lắk";
   kannel.send_mo("84901234567", "8088", question);
   bool replied = false;
-  for (int i = 0; i < 100 && !replied; ++i) {
-    std::this_thread::sleep_for(100ms);
+  test::wait_until([&] {
     for (const auto& e : events())
       if (e.kind == campaigns::OutboxEvent::Kind::kReply) {
         EXPECT_EQ(e.text, question);
         EXPECT_EQ(e.phone, "+84901234567");
         replied = true;
       }
-  }
+    return replied;
+  });
   EXPECT_TRUE(replied) << daemon.log() << kannel.logs();
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(), 0) << daemon.log();

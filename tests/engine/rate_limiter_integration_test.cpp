@@ -86,7 +86,9 @@ TEST(RateLimiter, OneLimitSharedByTwoDispatchers) {
       if (d.outcome == RateDecision::Outcome::kAllowed) {
         ++allowed;
       } else {
-        std::this_thread::sleep_for(std::min<std::chrono::microseconds>(d.wait, std::chrono::milliseconds(5)));
+        // The scenario: a caller that waits as the limiter says (capped, to keep trying).
+        std::this_thread::sleep_for(
+            std::min<std::chrono::microseconds>(d.wait, std::chrono::milliseconds(5)));
       }
     }
   };

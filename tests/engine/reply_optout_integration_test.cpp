@@ -17,6 +17,7 @@
 #include "engine/route_queue.hpp"
 #include "engine/store.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -24,15 +25,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using test::wait_until;
 
 TEST(ReplyOptOut, AStopRemovesTheHouseholdsQueuedMessagesFromRedisAtOnce) {
   test::PrivateRedis private_redis;  // the opt-out sets are global keys: not the shared server
@@ -111,7 +104,7 @@ TEST(ReplyOptOut, AStopRemovesTheHouseholdsQueuedMessagesFromRedisAtOnce) {
                               asio::use_future)
                    .get());
 
-  ASSERT_TRUE(eventually([&] { return redis({"LLEN", queue->key("lane:7")}).integer == 1; }));
+  ASSERT_TRUE(wait_until([&] { return redis({"LLEN", queue->key("lane:7")}).integer == 1; }));
   EXPECT_EQ(redis({"SISMEMBER", "loa:{optout}:sms", "11"}).integer, 1);
   EXPECT_EQ(redis({"SISMEMBER", "loa:{optout}:zalo", "11"}).integer, 1);
   EXPECT_EQ(redis({"HEXISTS", queue->key("msg"), "101"}).integer, 0);

@@ -13,6 +13,7 @@
 #include "campaigns/outbox_event.hpp"
 #include "engine/store.hpp"
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -37,16 +38,7 @@ RedisClientOptions options_for(RedisEndpoint endpoint) {
   return o;
 }
 
-// Waits up to 20 s for `done`.
-template <class F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using test::wait_until;
 
 OutboxEvent event(Kind kind, long long id, std::string reason = "") {
   OutboxEvent e;
@@ -156,7 +148,7 @@ TEST_F(ResultConsumerTest, EntriesUpdateTheOutboxAndTheStreamEmpties) {
                                    event(Kind::kFailed, id + 2, "http 400"),
                                    event(Kind::kSent, 100000 + id)}));
   }
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 101; }))
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 101; }))
       << consumer->counters().entries;
   // 1, 2 and every 3k sent; 3k+1 delivered and 3k+2 failed up to 300.
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 2 + 100);
@@ -164,7 +156,7 @@ TEST_F(ResultConsumerTest, EntriesUpdateTheOutboxAndTheStreamEmpties) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'failed'"), 99);
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'queued'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE provider_id = 'gw-' || id"), 102 + 99);
-  ASSERT_TRUE(eventually([&] { return xlen(*redis, route) == 0; })) << xlen(*redis, route);
+  ASSERT_TRUE(wait_until([&] { return xlen(*redis, route) == 0; })) << xlen(*redis, route);
   EXPECT_EQ(xpending(*redis, route), 0);
   consumer->stop();
   const auto c = consumer->counters();
@@ -185,8 +177,8 @@ TEST_F(ResultConsumerTest, ABadEntryIsCountedAndAcknowledged) {
   xadd(*redis, route, "sent\t2\tnot-a-number\t0\t\t");  // garbled
   xadd(*redis, route, "whatever", "payload");           // no field e
   xadd(*redis, route, campaigns::encode_events({event(Kind::kDelivered, 2)}));
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 4; }));
-  ASSERT_TRUE(eventually([&] { return xlen(*redis, route) == 0; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 4; }));
+  ASSERT_TRUE(wait_until([&] { return xlen(*redis, route) == 0; }));
   EXPECT_EQ(xpending(*redis, route), 0);
   const auto c = consumer->counters();
   EXPECT_EQ(c.decode_errors, 2u);
@@ -214,7 +206,7 @@ TEST_F(ResultConsumerTest, EntriesLeftPendingByAPreviousRunAreAppliedOnStart) {
   exec(*redis, {"XDEL", key, gone});
 
   auto consumer = consumer_for({route});
-  ASSERT_TRUE(eventually([&] { return xpending(*redis, route) == 0; }));
+  ASSERT_TRUE(wait_until([&] { return xpending(*redis, route) == 0; }));
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 199);
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE id = 1 AND state = 'queued'"), 1)
       << "the deleted entry's event was applied";
@@ -241,7 +233,7 @@ TEST_F(ResultConsumerTest, AnUnreachableAppliedTwiceDoesNotFailTheFallback) {
   const std::string unreachable =
       campaigns::encode_events({event(Kind::kFailed, 7, "unreachable: simulated: no Zalo account")});
   xadd(*redis, zalo, unreachable);
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 1; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 1; }));
   auto row = [&] {
     return db_->execAndGet("SELECT state || ' ' || channel || ' ' || fallback_from FROM outbox "
                            "WHERE id = 7").getString();
@@ -251,14 +243,14 @@ TEST_F(ResultConsumerTest, AnUnreachableAppliedTwiceDoesNotFailTheFallback) {
   db_->exec("UPDATE outbox SET route = '" + sms + "', body = 'Xin chào', state = 'queued' "
             "WHERE id = 7");
   xadd(*redis, zalo, unreachable);  // the same entry again
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 2; }));
-  ASSERT_TRUE(eventually([&] { return xlen(*redis, zalo) == 0; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 2; }));
+  ASSERT_TRUE(wait_until([&] { return xlen(*redis, zalo) == 0; }));
   EXPECT_EQ(row(), "queued sms zalo_zns") << "the SMS fallback was failed by Zalo's event";
   EXPECT_EQ(count("SELECT COALESCE(SUM(fallback), 0) FROM stats_summary"), 1);
   EXPECT_EQ(count("SELECT COALESCE(SUM(failed), 0) FROM stats_summary"), 0);
   // The SMS route's own outcome still applies.
   xadd(*redis, sms, campaigns::encode_events({event(Kind::kSent, 7)}));
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 3; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 3; }));
   EXPECT_EQ(row(), "sent sms zalo_zns");
 }
 
@@ -275,14 +267,14 @@ TEST_F(ResultConsumerTest, ManyEntriesOnTwoRoutesStayBounded) {
     xadd(*redis, entry % 2 ? zalo : sms, campaigns::encode_events(batch));
     max_in_flight = std::max<std::size_t>(max_in_flight, consumer->counters().in_flight);
   }
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(wait_until([&] {
     max_in_flight = std::max<std::size_t>(max_in_flight, consumer->counters().in_flight);
     return consumer->counters().entries == 1000;
   })) << consumer->counters().entries;
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 20000);
   EXPECT_EQ(consumer->counters().applied, 20000u);
   EXPECT_LE(max_in_flight, ResultConsumer::kMaxEntriesInFlight);
-  ASSERT_TRUE(eventually([&] { return xlen(*redis, sms) + xlen(*redis, zalo) == 0; }));
+  ASSERT_TRUE(wait_until([&] { return xlen(*redis, sms) + xlen(*redis, zalo) == 0; }));
 }
 
 TEST_F(ResultConsumerTest, ADeletedStreamGetsItsGroupBack) {
@@ -291,11 +283,11 @@ TEST_F(ResultConsumerTest, ADeletedStreamGetsItsGroupBack) {
   auto redis = connect(test::shared_redis());
   auto consumer = consumer_for({route});
   xadd(*redis, route, campaigns::encode_events({event(Kind::kSent, 1)}));
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 1; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 1; }));
   // As FLUSHALL would: the stream and its group vanish; a dispatcher publishes again.
   exec(*redis, {"DEL", ResultConsumer::stream_key(route)});
   xadd(*redis, route, campaigns::encode_events({event(Kind::kSent, 2)}));
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 2; }))
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 2; }))
       << "redis errors " << consumer->counters().redis_errors;
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 2);
   EXPECT_GE(consumer->counters().redis_errors, 1u);  // the NOGROUP it recovered from
@@ -308,11 +300,13 @@ TEST_F(ResultConsumerTest, ARestartedRedisIsRecoveredFrom) {
   auto consumer = consumer_for({route}, private_redis.unix_endpoint());
   const std::string key = ResultConsumer::stream_key(route);
   private_redis.command("XADD " + key + " * e " + "sent\t1\t1\t0\tp1\t");
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 1; }));
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 1; }));
   private_redis.restart();  // no persistence: the stream and the group are gone
+  // The scenario: the consumer meets the empty Redis (its group gone) before the next entry
+  // comes; the wait below holds whichever comes first.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   private_redis.command("XADD " + key + " * e " + "sent\t2\t1\t0\tp2\t");
-  ASSERT_TRUE(eventually([&] { return consumer->counters().entries == 2; }))
+  ASSERT_TRUE(wait_until([&] { return consumer->counters().entries == 2; }))
       << "redis errors " << consumer->counters().redis_errors;
   EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'"), 2);
   consumer->stop();
@@ -329,7 +323,7 @@ TEST_F(ResultConsumerTest, StopWaitsForWritesInFlight) {
   }
   {
     auto consumer = consumer_for({route});
-    ASSERT_TRUE(eventually([&] { return consumer->counters().entries > 0; }));
+    ASSERT_TRUE(wait_until([&] { return consumer->counters().entries > 0; }));
     consumer->stop();
     const auto c = consumer->counters();
     EXPECT_EQ(c.in_flight, 0u);
@@ -340,8 +334,8 @@ TEST_F(ResultConsumerTest, StopWaitsForWritesInFlight) {
   }
   // A new consumer finishes the job.
   auto again = consumer_for({route});
-  ASSERT_TRUE(eventually([&] { return xlen(*redis, route) == 0; }));
-  ASSERT_TRUE(eventually(
+  ASSERT_TRUE(wait_until([&] { return xlen(*redis, route) == 0; }));
+  ASSERT_TRUE(wait_until(
       [&] { return count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'") == 5000; }));
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/support/redis_fixture.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -151,8 +152,11 @@ TEST_F(RouteQueueTest, AnExpiredLeaseReturnsTheMessage) {
   auto first = pop(10, 100ms);
   ASSERT_EQ(first.items.size(), 1u);
   EXPECT_TRUE(pop(10, 100ms).items.empty());  // leased: nobody else gets it
-  std::this_thread::sleep_for(150ms);
-  auto again = pop(10, 30s);
+  PopResult again;
+  ASSERT_TRUE(test::wait_until([&] {  // once the 100 ms lease has expired, in Redis TIME
+    again = pop(10, 30s);
+    return !again.items.empty();
+  }));
   ASSERT_EQ(again.items.size(), 1u);
   EXPECT_EQ(again.items[0].first, "1");
 }
@@ -233,8 +237,11 @@ TEST_F(RouteQueueTest, ARetryIsDueAfterItsDelayWithItsNewPayload) {
   EXPECT_TRUE(early.items.empty());
   EXPECT_EQ(early.code, PopResult::Code::kEmpty);
   EXPECT_GT(early.wait.count(), 100000);  // it says when the retry is due
-  std::this_thread::sleep_for(350ms);
-  auto later = pop(10);
+  PopResult later;
+  ASSERT_TRUE(test::wait_until([&] {  // once the 300 ms delay has passed, in Redis TIME
+    later = pop(10);
+    return !later.items.empty();
+  }));
   ASSERT_EQ(later.items.size(), 1u);
   EXPECT_EQ(QueuedMessage::decode(1, later.items[0].second)->attempts, 1);
 }

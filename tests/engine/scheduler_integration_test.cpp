@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
+#include "campaigns/audience.hpp"
 #include "campaigns/round_scheduler.hpp"
 #include "engine/store.hpp"
 #include "engine/template_settings.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -35,11 +38,12 @@ class SchedulerTest : public ::testing::Test {
         "('B', 'Hai', '+84912345679', 'rad', 'poor', 'Xã Ea Tu'), "
         "('C', 'Ba', '+84912345670', 'vi', 'escaped', 'Xã Ea Tu')");
   }
-  std::int64_t campaign(campaigns::Recurrence recurrence, const std::string& name = "weekly") {
+  std::int64_t campaign(campaigns::Recurrence recurrence, const std::string& name = "weekly",
+                        const std::string& audience = R"(category = "poor")") {
     campaigns::Campaign c;
     c.name = name;
     c.template_key = "ho_tro_bhyt";
-    c.audience = R"(category = "poor")";
+    c.audience = audience;
     c.channels = {"sms"};
     c.start_at = at("2026-12-01T08:00:00+07:00");
     c.end_at = at("2026-12-20T20:00:00+07:00");
@@ -117,6 +121,44 @@ TEST_F(SchedulerTest, RoundsFollowTheInjectedClock) {
   EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 4);
 }
 
+// A sender nobody listed (a household the reply handler created, marked unknown) gets no bulk
+// message, even from `audience = "*"`, until a list names its number.
+TEST_F(SchedulerTest, UnknownSendersAreLeftOutUntilAListNamesThem) {
+  db_->exec(
+      "INSERT INTO households(name, phone_e164, phone_raw, language, language_source, unknown, "
+      "source) VALUES ('', '+84987654321', '84987654321', 'vi', 'default', 1, 'reply')");
+  const auto id = campaign(campaigns::Recurrence::kWeekly, "everyone", "*");
+  const auto everyone = campaigns::find_campaign(*db_, id);
+  ASSERT_TRUE(everyone);
+  EXPECT_EQ(
+      campaigns::count_audience(*db_, campaigns::campaign_audience(*db_, *everyone)).households,
+      3u);
+  ManualClock clock(at("2026-12-01T08:00:00+07:00"));
+  Scheduler scheduler(path_, clock, [this](SQLite::Database& db, const campaigns::Campaign& c) {
+    return planner_settings(config_, db, c);
+  });
+  EXPECT_EQ(scheduler.run_once(), 1);
+  EXPECT_EQ(outbox(), 3);
+  EXPECT_EQ(
+      db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE phone_e164 = '+84987654321'").getInt(), 0);
+
+  // The operator imports a list with that number (no household code: matched by phone).
+  const auto csv = dir_ / "them.csv";
+  std::ofstream(csv) << "Họ và tên chủ hộ,Số điện thoại,Phân loại hộ,Xã/Phường/Thị trấn\n"
+                        "Y Bhăm Niê,0987654321,Hộ nghèo,Xã Ea Tu\n";
+  auto r = test::run_command("LOA_DAEMON_DATA_DIR=" + (dir_ / "data").string() + " " +
+                             test::loa_binary().string() + " contacts import " + csv.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) || ':' || SUM(unknown) FROM households WHERE "
+                            "phone_e164 = '+84987654321'")
+                .getString(),
+            "1:0");
+  clock.set(at("2026-12-08T08:00:00+07:00"));
+  EXPECT_EQ(scheduler.run_once(), 1);
+  EXPECT_EQ(
+      db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE phone_e164 = '+84987654321'").getInt(), 1);
+}
+
 TEST_F(SchedulerTest, AOneOffCampaignCompletesOnceEveryMessageIsSent) {
   const auto id = campaign(campaigns::Recurrence::kNone);
   ManualClock clock(at("2026-12-01T08:00:00+07:00"));
@@ -157,8 +199,7 @@ TEST_F(SchedulerTest, TheThreadRunsPassesUntilStopped) {
       },
       std::chrono::milliseconds(20));
   scheduler.start();
-  for (int i = 0; i < 250 && outbox() < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  test::wait_until([&] { return outbox() >= 2; });
   scheduler.stop();
   EXPECT_EQ(outbox(), 2);
 }

@@ -11,6 +11,7 @@
 #include "engine/store.hpp"
 #include "engine/store_writer.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::engine {
 namespace {
@@ -150,7 +151,7 @@ TEST_F(StoreWriterTest, QueueIsBoundedAndPushesBack) {
   auto gate = release.get_future().share();
   // The first write holds the writer thread, so the queue fills up behind it.
   writer.submit({[gate](SQLite::Database&) { gate.wait(); }, nullptr});
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(test::wait_until([&] { return writer.queued() == 0; }));  // the writer holds it
   int accepted = 0;
   for (int i = 0; i < 10; ++i) accepted += writer.try_submit(insert(i)) ? 1 : 0;
   EXPECT_EQ(accepted, 4);
@@ -202,10 +203,11 @@ TEST_F(StoreWriterTest, WritesSubmittedDuringStopAreCommittedOrRefusedNeverLost)
         }
       });
     }
+    // The scenario: the producers are well under way when the writer stops.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     writer.stop();  // the producers go on submitting through the stop and after it
-    for (int i = 0; i < 5000 && refused.load() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    test::wait_until([&] { return refused.load() > 0; }, test::kEventually,
+                     std::chrono::milliseconds(1));
     done_producing = true;
     for (auto& p : producers) p.join();
     EXPECT_EQ(answered_twice.load(), 0);

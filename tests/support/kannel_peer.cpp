@@ -1,4 +1,5 @@
 #include "tests/support/kannel_peer.hpp"
+#include "tests/support/wait_until.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -89,14 +90,12 @@ KannelPeer::KannelPeer(const std::string& mo_url) {
   conf.close();
   const std::string conf_path = (dir_ / "kannel.conf").string();
   pids_.push_back(spawn({kBearerbox, "-v", "2", conf_path}, dir + "/bearerbox.stderr"));
-  for (int i = 0; i < 200 && !listening(base_ + 1); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  wait_until([&] { return listening(base_ + 1); }, kEventually, std::chrono::milliseconds(50));
   pids_.push_back(spawn({kSmsbox, "-v", "2", conf_path}, dir + "/smsbox.stderr"));
   pids_.push_back(spawn({kFakesmsc, "-H", "127.0.0.1", "-r", std::to_string(base_ + 10), "-m", "0",
                          "0 0 text unused"},
                         dir + "/fakesmsc-mt.log"));
-  for (int i = 0; i < 200 && !listening(base_ + 2); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  wait_until([&] { return listening(base_ + 2); }, kEventually, std::chrono::milliseconds(50));
   if (!listening(base_ + 2))
     throw std::runtime_error("Kannel's smsbox did not come up; see " + dir + ":\n" + logs());
 }
@@ -165,10 +164,8 @@ void KannelPeer::send_mo(const std::string& sender, const std::string& receiver,
   const pid_t pid = spawn({kFakesmsc, "-H", "127.0.0.1", "-r", std::to_string(base_ + 11), "-m",
                            "1", sender + " " + receiver + " text " + text},
                           log);
-  for (int i = 0; i < 200; ++i) {
-    if (read_all(log).find("sent message 1") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  wait_until([&] { return read_all(log).find("sent message 1") != std::string::npos; }, kEventually,
+             std::chrono::milliseconds(50));
   stop(pid);
 }
 
@@ -189,10 +186,10 @@ pid_t KannelPeer::spawn(const std::vector<std::string>& argv, const std::string&
 void KannelPeer::stop(pid_t pid) {
   if (pid <= 0) return;
   ::kill(pid, SIGINT);
-  for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // Kannel's boxes take about 0.3 s to stop (kannel-facts.md); a generous grace, then SIGKILL.
+  if (wait_until([&] { return ::waitpid(pid, nullptr, WNOHANG) == pid; }, std::chrono::seconds(10),
+                 std::chrono::milliseconds(20)))
+    return;
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
 }

@@ -12,6 +12,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/test_dirs.hpp"
+#include "tests/support/wait_until.hpp"
 
 namespace loa::test {
 
@@ -64,16 +65,12 @@ void LoaProcess::signal(int signo) {
 
 int LoaProcess::wait(std::chrono::milliseconds limit) {
   if (status_ != -1) return status_;
-  const auto until = std::chrono::steady_clock::now() + limit;
   int st = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (::wait4(pid_, &st, WNOHANG, &usage_) == pid_) {
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      return status_;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
+  if (!wait_until([&] { return ::wait4(pid_, &st, WNOHANG, &usage_) == pid_; }, limit,
+                  std::chrono::milliseconds(20)))
+    return -1;
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return status_;
 }
 
 std::string LoaProcess::log() const {
@@ -84,15 +81,15 @@ std::string LoaProcess::log() const {
 }
 
 bool becomes_ready(std::uint16_t port, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    try {
-      if (http_request(port, "GET", "/readyz").status == 200) return true;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  return wait_until(
+      [&] {
+        try {
+          return http_request(port, "GET", "/readyz").status == 200;
+        } catch (const std::exception&) {
+          return false;  // not listening yet
+        }
+      },
+      limit, std::chrono::milliseconds(50));
 }
 
 }  // namespace loa::test
