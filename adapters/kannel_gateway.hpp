@@ -38,6 +38,11 @@
 //   connections      8: at most this many sendsms requests at once, each on a kept-alive
 //                    connection of its own (1..64). smsbox answers a request only once
 //                    bearerbox has taken the message, so its throughput grows with this.
+//                    sendsms has no idempotency key, so every request is at most once
+//                    (HttpRequest::at_most_once): an smsbox stopped after it handed a message
+//                    to bearerbox (which delivers it) and before it answered is not sent the
+//                    message again by libcurl, and the cut is not mistaken for a refused
+//                    connection ("certainly not sent"): ops/faults/kannel found both.
 //   dlr_url          where Kannel sends delivery reports (optional; none: no dlr-mask)
 //   dlr_mask         27 = 1 delivered + 2 failed + 8 SMSC submit + 16 SMSC reject (1..31)
 //   dlr_token        a secret, required with dlr_url; letters, digits and - . _ ~ only
