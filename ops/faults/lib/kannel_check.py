@@ -12,10 +12,12 @@ Inputs:
               ucs-2, or udh (then PAYLOAD is "<url-encoded UDH> data <url-encoded bytes>")
   --outbox    "id|phone_e164|state|attempts|last_error" per planned message
   --outages   "k kind t_stop t_back mts_at_stop" per outage
+  --loa-log   the daemon's log (optional): when its breaker opened, for each outage
 """
 import argparse
 import bisect
 import collections
+import datetime
 import re
 import sys
 import urllib.parse
@@ -63,6 +65,20 @@ def read_mts(path):
     return out
 
 
+def breaker_openings(path):
+    """Unix times of the daemon's "circuit breaker open" lines (its log stamps are UTC)."""
+    out = []
+    for line in open(path, encoding="utf-8", errors="replace"):
+        if "circuit breaker open" not in line:
+            continue
+        try:
+            at = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:
+            continue
+        out.append(at.replace(tzinfo=datetime.timezone.utc).timestamp())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mt-log", required=True)
@@ -70,6 +86,7 @@ def main():
     ap.add_argument("--outages", required=True)
     ap.add_argument("--households", type=int, required=True)
     ap.add_argument("--resume-within", type=float, default=5.0)
+    ap.add_argument("--loa-log")
     a = ap.parse_args()
     problems = []
 
@@ -127,6 +144,7 @@ def main():
 
     # Sending resumes after each outage.
     stamps = sorted(t for t, _ in mts)
+    opened = breaker_openings(a.loa_log) if a.loa_log else []
     for line in open(a.outages):
         k, kind, t_stop, t_back, at_stop = line.split()
         t_stop, t_back = float(t_stop), float(t_back)
@@ -139,8 +157,11 @@ def main():
             continue
         resume = stamps[i] - t_back
         in5 = bisect.bisect_right(stamps, t_back + 5) - i
+        first_open = [t for t in opened if t_stop <= t < stamps[i]]
+        breaker = ("; breaker opened %.1f s into it" % (first_open[0] - t_stop)) if first_open else ""
         print("outage %s (%s): down %.1f s after %s MTs; %d MTs during it; next MT %.2f s after "
-              "Kannel was back; %d MTs in the 5 s after" % (k, kind, t_back - t_stop, at_stop, during, resume, in5))
+              "Kannel was back; %d MTs in the 5 s after%s"
+              % (k, kind, t_back - t_stop, at_stop, during, resume, in5, breaker))
         if resume > a.resume_within:
             problems.append("outage %s (%s): sending resumed %.1f s after Kannel was back (limit %.0f s)"
                             % (k, kind, resume, a.resume_within))
