@@ -8,7 +8,8 @@
 #
 #   faults_kannel_init DIR MO_URL   writes DIR/kannel.conf (ports free now) and sets the
 #                                   FAULTS_KANNEL_* variables; MO_URL is smsbox's get-url
-#   faults_kannel_start             bearerbox, then fakesmsc, then smsbox; returns when all three
+#   faults_kannel_start             bearerbox, then fakesmsc, then (once bearerbox has handed
+#                                   fakesmsc what its store held) smsbox; returns when all three
 #                                   are connected (faults_kannel_up)
 #   faults_kannel_start_smsbox      smsbox alone, returns when it is connected
 #   faults_kannel_stop_smsbox       SIGTERM smsbox, wait for its exit
@@ -144,6 +145,17 @@ for line in sys.stdin.buffer:
 ' "$FAULTS_KANNEL_MT_LOG") >/dev/null &
   FAULTS_KANNEL_FAKESMSC_PID=$!
   faults_track "$FAULTS_KANNEL_FAKESMSC_PID"
+  # What bearerbox reloaded from its store goes to fakesmsc as soon as the link is up. Let it go
+  # before smsbox starts, so that every MT after "Kannel back" is one loa sent after it
+  # (status: "SMS: received N (M queued), sent N (0 queued), store size N" and the link's
+  # "fake-mt[fake-mt] FAKE:port (online Ns, ..., queued 0 msgs)"). At most 10 s.
+  local status
+  for _ in $(seq 100); do
+    status=$(faults_kannel_status || true)
+    grep -q 'fake-mt.*online.*queued 0 msgs' <<<"$status" &&
+      grep -Eq '^SMS: .*sent [0-9]+ \(0 queued\)' <<<"$status" && break
+    sleep 0.1
+  done
   faults_kannel_start_smsbox
 }
 
