@@ -180,6 +180,7 @@ struct Transfer {
   const std::size_t limit;
   std::size_t received = 0;  // header and body bytes
   bool too_large = false;
+  int sends = 0;  // times libcurl was about to send the request (HttpRequest::at_most_once)
 };
 
 // A descriptor curl asked us to watch. A connection's socket is opened by us (the
@@ -251,6 +252,8 @@ struct HttpClient::State : std::enable_shared_from_this<State> {
   static curl_socket_t on_open(void* clientp, curlsocktype purpose,
                                curl_sockaddr* address) noexcept;
   static int on_close(void* clientp, curl_socket_t fd) noexcept;
+  static int on_prereq(void* clientp, char* peer, char* local, int peer_port,
+                       int local_port) noexcept;
   static std::size_t on_body(char* data, std::size_t size, std::size_t n, void* userp) noexcept;
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* userp) noexcept;
 
@@ -363,6 +366,10 @@ bool HttpClient::State::configure(CURL* easy, Transfer& t) {
   set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
   set(CURLOPT_CLOSESOCKETFUNCTION, static_cast<curl_closesocket_callback>(&State::on_close));
   set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+  if (r.at_most_once) {
+    set(CURLOPT_PREREQFUNCTION, static_cast<curl_prereq_callback>(&State::on_prereq));
+    set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
+  }
   // Proxies: CURLOPT_PROXY stays unset, so libcurl reads http_proxy, https_proxy, all_proxy
   // and no_proxy from the environment.
   if (r.method == "HEAD") {
@@ -499,6 +506,10 @@ void HttpClient::State::finish_done() noexcept {
     error_code ec;
     if (rc != CURLE_OK) {
       ec = classify(rc, t->too_large);
+      // Sent once, no answer, and the re-send stopped here or refused by a server now gone.
+      if (t->request.at_most_once && t->sends > 0 && status == 0 && ec != HttpErrc::kTimeout) {
+        ec = HttpErrc::kOther;
+      }
       try {
         t->response.detail = t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(rc);
       } catch (...) {  // out of memory: the code says enough
@@ -665,6 +676,13 @@ void HttpClient::State::on_timer_fired(std::uint64_t generation, error_code ec) 
   } catch (...) {  // out of memory arming the wait: act now rather than never
   }
   act(CURL_SOCKET_TIMEOUT, 0);
+}
+
+// Called on the connection, just before the request goes out: a second call for one transfer is
+// libcurl's silent re-send, and aborting it fails the transfer (CURLE_ABORTED_BY_CALLBACK).
+int HttpClient::State::on_prereq(void* clientp, char*, char*, int, int) noexcept {
+  auto* t = static_cast<Transfer*>(clientp);
+  return ++t->sends > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
 curl_socket_t HttpClient::State::on_open(void* clientp, curlsocktype purpose,

@@ -69,6 +69,13 @@ struct HttpRequest {
   // this many connections to it); 0 means the client's max_connections_per_host. Values over
   // max_total_connections count as that. The latest request to an origin sets its cap.
   std::size_t max_connections = 0;
+  // Never on the wire twice. libcurl re-sends a request whose reused (kept-alive) connection
+  // died before any answer, on a new connection and without telling ("Connection died, retrying
+  // a fresh connect"): right for an idle connection the server had closed, wrong for a server
+  // that read the request, acted on it and died. Set for a send with no idempotency key: such a
+  // re-send is stopped, and a request that went out once and got no answer fails with kOther
+  // (never kConnect, as a refused re-send would report it: the server may have acted on it).
+  bool at_most_once = false;
 };
 
 struct HttpResponse {

@@ -130,6 +130,7 @@ RequestFanout::Prepared KannelGateway::build_request(const KannelSettings& s,
   request.url = std::move(url);
   request.timeout = s.timeout;
   request.max_connections = s.connections;
+  request.at_most_once = true;
   return request;
 }
 

@@ -28,6 +28,11 @@
 //
 // Settings: kKannelOptions below (`loa config reference` lists them).
 //
+// sendsms has no idempotency key, so every request is at most once (HttpRequest::at_most_once):
+// an smsbox stopped after it handed a message to bearerbox (which delivers it) and before it
+// answered is not sent the message again by libcurl, and the cut is not mistaken for a refused
+// connection ("certainly not sent"): ops/faults/kannel found both.
+//
 // Thread-safety: as adapters/gateway.hpp; the static functions are pure.
 #pragma once
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <future>
 #include <set>
@@ -192,6 +193,45 @@ TEST_F(HttpClientTest, SequentialRequestsReuseOneConnection) {
   EXPECT_EQ(client->stats().peak_connections, 1u);
   EXPECT_EQ(client->stats().open_connections, 1u);  // idle in curl's cache
   EXPECT_EQ(client->stats().requests, 200u);
+}
+
+// A server that reads a request on a kept-alive connection and dies unanswered (and answers on
+// a new connection), with and without HttpRequest::at_most_once. One row each: how often the
+// server read that request, and what the caller heard.
+TEST_F(HttpClientTest, AnAtMostOnceRequestCutUnansweredIsNotSentAgain) {
+  struct Row {
+    bool at_most_once;
+    std::size_t seen;              // times the server read the cut request
+    boost::system::error_code ec;  // what the caller heard
+  };
+  const std::vector<Row> rows = {
+      // libcurl re-sends it on a new connection, where it is answered: the server acted on it
+      // twice, and the caller cannot know.
+      {false, 2, {}},
+      {true, 1, make_error_code(HttpErrc::kOther)},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.at_most_once ? "at most once" : "default");
+    std::atomic<int> n{0};
+    MockGateway gateway([&n](const MockRequest&) {
+      MockResponse r = respond(202, "0: Accepted for delivery");
+      r.hang_up = ++n == 2;  // the first request opens the connection; the second is cut
+      return r;
+    });
+    auto client = make();
+    auto first = request("GET", gateway.url("/send?to=1"));
+    first.at_most_once = row.at_most_once;
+    ASSERT_FALSE(outcome_of(send(*client, first)).ec);
+    auto second = request("GET", gateway.url("/send?to=2"));
+    second.at_most_once = row.at_most_once;
+    const Outcome out = outcome_of(send(*client, second));
+    EXPECT_EQ(out.ec, row.ec) << out.ec.message() << ": " << out.response.detail;
+    std::size_t seen = 0;
+    for (const MockRequest& r : gateway.requests()) seen += r.target == "/send?to=2";
+    EXPECT_EQ(seen, row.seen);
+    ASSERT_GE(gateway.requests().size(), 2u);
+    EXPECT_EQ(gateway.requests()[1].connection, 1u);  // the cut request went out on a reused one
+  }
 }
 
 TEST_F(HttpClientTest, ConcurrentRequestsStayWithinThePerHostCap) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "adapters/form_encoding.hpp"
 #include "tests/support/gateway_harness.hpp"
 #include "tests/support/test_dirs.hpp"
@@ -173,6 +175,42 @@ TEST_F(KannelTest, TransportFailuresAreRetryable) {
   const SendResult r = harness_.send_one(*timing_out, sms("1", "+84901234567", "x"));
   EXPECT_EQ(r.outcome, SendClass::kRetryable);
   EXPECT_EQ(r.reason, "http request timed out");
+}
+
+// smsbox stopped after it read a sendsms request (bearerbox has the message and will deliver it)
+// and before it answered: ops/faults/kannel found such a message on the handset twice. One row
+// per connection the cut request went out on; each is read once and not sent again, and the
+// cut is retryable, never "connection refused".
+TEST_F(KannelTest, ASendsmsCutUnansweredIsSentOnce) {
+  struct Row {
+    const char* what;
+    int cut;  // which request smsbox reads and leaves unanswered (1: on a new connection)
+  };
+  const std::vector<Row> rows = {{"on a new connection", 1}, {"on a kept-alive connection", 2}};
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    std::atomic<int> n{0};
+    MockGateway mock([&n, &row](const MockRequest&) {
+      MockResponse r = answer(202, kAccepted);
+      r.hang_up = ++n == row.cut;
+      return r;
+    });
+    auto gateway = make_gateway("kannel", settings(mock), harness_.context());
+    for (int i = 1; i <= row.cut; ++i) {
+      const std::string id = std::to_string(i);
+      const SendResult r = harness_.send_one(*gateway, sms(id, "+8490123456" + id, "a"));
+      EXPECT_EQ(r.outcome, i == row.cut ? SendClass::kRetryable : SendClass::kAccepted) << i;
+      if (i == row.cut) {
+        EXPECT_EQ(r.reason.find("connect"), std::string::npos) << r.reason;
+      }
+    }
+    EXPECT_EQ(mock.requests().size(), static_cast<std::size_t>(row.cut));  // none twice
+    EXPECT_EQ(
+        std::get<HttpRequest>(KannelGateway::build_request(KannelSettings::read(settings(mock)),
+                                                           sms("1", "+84901234561", "a")))
+            .at_most_once,
+        true);
+  }
 }
 
 TEST_F(KannelTest, AnswersABatchInOrderAndRefusesUnsendableMessages) {

@@ -102,6 +102,7 @@ struct MockGateway::Impl {
         asio::steady_timer timer(co_await asio::this_coro::executor, out.delay);
         co_await timer.async_wait(kAwait);
       }
+      if (out.hang_up) break;
       http::response<http::string_body> res;
       res.version(req.version());
       res.result(out.status);

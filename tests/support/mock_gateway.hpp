@@ -43,6 +43,7 @@ struct MockResponse {
   std::string body;
   std::chrono::milliseconds delay{0};  // before the response is written
   bool chunked = false;                // chunked transfer encoding instead of Content-Length
+  bool hang_up = false;  // close the connection unanswered, as a server that dies after reading
 };
 
 class MockGateway {

@@ -25,6 +25,8 @@ faults_init() {
   command -v redis-server >/dev/null || { echo "$FAULTS_NAME: redis-server is missing (ops/install-deps)" >&2; exit 2; }
   command -v sqlite3 >/dev/null || { echo "$FAULTS_NAME: sqlite3 is missing (ops/install-deps)" >&2; exit 2; }
   FAULTS_GEN="$FAULTS_ROOT/../shared/fixtures/gen_households.py"
+  # a worktree under /work/wt/ has no ../shared of its own (ops/faults/crash does the same)
+  [ -f "$FAULTS_GEN" ] || FAULTS_GEN=/work/shared/fixtures/gen_households.py
   [ -f "$FAULTS_GEN" ] || { echo "$FAULTS_NAME: no household generator at $FAULTS_GEN" >&2; exit 2; }
   FAULTS_TMP=$(mktemp -d "/tmp/loa-$FAULTS_NAME.XXXXXX")
   FAULTS_PIDS=()
@@ -106,13 +108,15 @@ faults_gateway_stat() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
-# faults_loa_start DATA_DIR CONFIG: `loa serve` in the background. Sets FAULTS_LOA_PID,
-# FAULTS_HTTP_PORT, FAULTS_LOA_LOG; exports LOA_DAEMON_DATA_DIR for the CLI calls.
+# faults_loa_start DATA_DIR CONFIG [PORT]: `loa serve` in the background, listening on PORT (a
+# free port when none: a config that names loa's own URL, such as a dlr-url, picks it first).
+# Sets FAULTS_LOA_PID, FAULTS_HTTP_PORT, FAULTS_LOA_LOG; exports LOA_DAEMON_DATA_DIR for the CLI
+# calls.
 faults_loa_start() {
   local data=$1 config=$2
   mkdir -p "$data"
   export LOA_DAEMON_DATA_DIR="$data"
-  FAULTS_HTTP_PORT=$(faults_free_port)
+  FAULTS_HTTP_PORT=${3:-$(faults_free_port)}
   export LOA_HTTP_LISTEN="127.0.0.1:$FAULTS_HTTP_PORT"
   FAULTS_LOA_LOG="$data/loa.log"
   "$FAULTS_LOA" serve --config "$config" >"$FAULTS_LOA_LOG" 2>&1 &
