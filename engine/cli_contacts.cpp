@@ -120,6 +120,14 @@ struct Words {
     }
     return out;
   }
+  // 0,12 in Vietnamese, 0.12 in English.
+  std::string seconds(double secs) const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", secs);
+    std::string out = buf;
+    if (language == MessageLanguage::kVi) std::replace(out.begin(), out.end(), '.', ',');
+    return out;
+  }
   // 1.234.567 in Vietnamese, 1,234,567 in English.
   std::string number(std::uint64_t n) const {
     std::string out = with_commas(n);
@@ -202,8 +210,7 @@ int run_import(Context& ctx, const ImportArgs& args) {
   };
   using T = SummaryText;
   std::cout << w(args.dry_run ? T::kChecked : T::kImported) << args.file << "  ["
-            << w(T::kDelimiter) << " '" << s.delimiter << "', " << std::fixed
-            << std::setprecision(2) << secs << " s]\n";
+            << w(T::kDelimiter) << " '" << s.delimiter << "', " << w.seconds(secs) << " s]\n";
   line(w(T::kRowsRead), s.rows);
   if (result.written) {
     line(w(T::kAccepted), s.accepted,
@@ -225,8 +232,9 @@ int run_import(Context& ctx, const ImportArgs& args) {
   if (!s.reasons.empty()) {
     std::cout << w(T::kByReason) << "\n";
     for (const auto& [reason, n] : s.reasons) {
-      ImportIssue sample;
+      ImportIssue sample;  // the reason's words, with "…" for the specifics of each row
       sample.reason = reason;
+      sample.detail = "…";
       line(reason, n, issue_text(sample, w.language).message);
     }
   }
@@ -327,13 +335,15 @@ void register_contact_commands(CLI::App& app, Context& ctx) {
   auto* import = contacts->add_subcommand(
       "import",
       "Import a household list (CSV, UTF-8; ',' or ';'). Re-importing the same file changes "
-      "nothing. Rejected and suspicious rows go to a CSV report.");
+      "nothing. Rejected and suspicious rows go to a CSV report, and the rows to fix, with their "
+      "cells, to an Excel workbook beside it. Messages are Vietnamese; LANG=en* for English.");
   import->add_option("FILE", imp->file, "The CSV file")->required();
   import->add_option("--map", imp->map,
                      "Column overrides: 'Header=field,Other=attr.note,STT=ignore'");
   import->add_flag("--dry-run", imp->dry_run, "Validate and report without writing");
   import->add_option("--report", imp->report,
-                     "Where to write the report (default: <data_dir>/reports/import-….csv)");
+                     "Where to write the report (default: <data_dir>/reports/import-….csv); the "
+                     ".xlsx goes beside it");
   import->add_option("--province", imp->province,
                      "Province for lists without a province column (default: Đắk Lắk)");
   import->callback([&ctx, imp] { ctx.exit_code = run_import(ctx, *imp); });

@@ -93,6 +93,8 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
 
   ContactImportResult r;
   r.report = args.report;
+  // --report names either file; the other goes beside it.
+  if (r.report.extension() == ".xlsx") r.report.replace_extension(".csv");
   std::error_code ec;
   if (r.report.has_parent_path()) fs::create_directories(r.report.parent_path(), ec);
   std::ofstream report_out(r.report, std::ios::binary);
