@@ -208,8 +208,9 @@ TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
     for (const auto& h : folded.at("items").as_array())
       found |= h.at("household_code") == "DL-01-0000002";
     EXPECT_TRUE(found) << q;
-    if (std::string_view(q) != "tran%20hong")
+    if (std::string_view(q) != "tran%20hong") {
       EXPECT_EQ(folded.at("items").as_array().size(), by_name.at("items").as_array().size()) << q;
+    }
   }
   auto filtered = json_of(call("GET", "/api/v1/contacts?limit=500&filter=" +
                                           std::string("category%20%3D%20%22poor%22"),
