@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "templates/text_fold.hpp"
 #include "templates/utf8.hpp"
 
 namespace loa::campaigns {
@@ -103,6 +104,8 @@ std::string_view op_text(CompareOp op) {
       return ">";
     case CompareOp::kGe:
       return ">=";
+    case CompareOp::kContains:
+      return "~";
   }
   return "=";
 }
@@ -244,6 +247,8 @@ class Parser {
       case '>':
         if (next == '=') return op(CompareOp::kGe, 2);
         return op(CompareOp::kGt, 1);
+      case '~':
+        return op(CompareOp::kContains, 1);
       case '"':
         return lex_string();
       case '\'':
@@ -653,6 +658,8 @@ class Compiler {
     if (n.values.empty() || (n.kind == FilterNode::Kind::kCompare && n.values.size() != 1)) {
       return fail(n.column, "a comparison needs a value");
     }
+    if (n.kind == FilterNode::Kind::kCompare && n.op == CompareOp::kContains)
+      return emit_contains(n);
     const bool not_in = n.kind == FilterNode::Kind::kNotIn;
     if (not_in) out_.where += '(';
     FieldType type = FieldType::kText;
@@ -680,6 +687,8 @@ class Compiler {
         case CompareOp::kGe:
           out_.where += " >= ";
           break;
+        case CompareOp::kContains:  // emit_contains()
+          break;
       }
       bind(n.values[0]);
       return check_params(n);
@@ -690,6 +699,32 @@ class Compiler {
       bind(n.values[i]);
     }
     out_.where += not_in ? ")) IS NOT 1" : ")";
+    return check_params(n);
+  }
+
+  // field ~ "text": the folded field contains the folded text (templates::fold_text), so
+  // "nguyen van" finds "Nguyễn Văn" and "d" finds "đ".
+  bool emit_contains(const FilterNode& n) {
+    const FieldColumn* field = table_.find(n.name);
+    if (field == nullptr || field->folded_sql.empty()) {
+      std::string names;
+      for (const auto& f : table_.fields)
+        if (!f.folded_sql.empty()) names += (names.empty() ? "" : ", ") + f.name;
+      if (field == nullptr && !n.name.starts_with(kAttrPrefix)) {
+        FieldType ignored;
+        if (!emit_column(n, ignored)) return false;  // the unknown-field message
+      }
+      return fail(n.column, "'~' (contains, ignoring accents and case) works on " + names +
+                                "; not on '" + excerpt(n.name) + "'");
+    }
+    const FilterValue& v = n.values[0];
+    const auto* text = std::get_if<std::string>(&v.value);
+    if (text == nullptr)
+      return fail(v.column, "'~' looks for text; write the value in double quotes");
+    std::string folded = templates::fold_text(*text);
+    if (folded.empty()) return fail(v.column, "'~' needs some text to look for");
+    out_.where += "instr(" + field->folded_sql + ", ?) > 0";
+    out_.params.emplace_back(std::move(folded));
     return check_params(n);
   }
 
@@ -815,16 +850,16 @@ const FieldTable& default_field_table() {
   static const FieldTable table = [] {
     FieldTable t;
     t.fields = {
-        {"category", "h.category", FieldType::kText},
-        {"language", "h.language", FieldType::kText},
-        {"ethnicity", "h.ethnicity", FieldType::kText},
-        {"province", "h.province", FieldType::kText},
-        {"commune", "h.commune", FieldType::kText},
-        {"village", "h.village", FieldType::kText},
-        {"district", "h.district", FieldType::kText},  // legacy: pre-2025 lists only
-        {"carrier", "h.carrier", FieldType::kText},
-        {"household_code", "h.household_code", FieldType::kText},
-        {"name", "h.name", FieldType::kText},
+        {"category", "h.category", FieldType::kText, ""},
+        {"language", "h.language", FieldType::kText, ""},
+        {"ethnicity", "h.ethnicity", FieldType::kText, ""},
+        {"province", "h.province", FieldType::kText, ""},
+        {"commune", "h.commune", FieldType::kText, "h.commune_folded"},
+        {"village", "h.village", FieldType::kText, "h.village_folded"},
+        {"district", "h.district", FieldType::kText, ""},  // legacy: pre-2025 lists only
+        {"carrier", "h.carrier", FieldType::kText, ""},
+        {"household_code", "h.household_code", FieldType::kText, ""},
+        {"name", "h.name", FieldType::kText, "h.name_folded"},
     };
     t.attribute_sql = "json_extract(h.attributes, ?)";
     t.opt_out_sms_column = "h.opt_out_sms";

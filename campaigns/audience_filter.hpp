@@ -12,10 +12,15 @@
 //   primary    := "(" or_expr ")" | call | comparison
 //   call       := NAME "(" [value ("," value)*] ")"   -- opted_out("sms"|"zalo"), has_zalo(),
 //                                                       -- has_phone()
-//   comparison := field ("=" | "!=" | "<" | "<=" | ">" | ">=") value
+//   comparison := field ("=" | "!=" | "<" | "<=" | ">" | ">=" | "~") value
 //               | field ["not"] "in" "(" value ("," value)* ")"
 //   field      := NAME | "attr" "." NAME                -- NAME: [A-Za-z_][A-Za-z0-9_]*
 //   value      := STRING | INTEGER | "true" | "false"   -- STRING: "…" with \" and \\ escapes
+//
+// `field ~ "text"` is true when the field contains the text, ignoring accents, case and extra
+// spaces (templates::fold_text): `name ~ "nguyen van"` finds "Nguyễn Văn An", `village ~ "buon
+// d"` finds "Buôn Đôn". It works on the fields that have a folded column (name, commune,
+// village); elsewhere it is an error at the field's column.
 //
 // Contract:
 // - Values never reach the SQL text: each becomes a `?` with its value in SqlFilter::params, in
@@ -39,6 +44,7 @@
 //                 ethnicity TEXT, province TEXT, commune TEXT, village TEXT,
 //                 district TEXT,        -- legacy: the 2025 reorganisation removed districts
 //                 carrier TEXT,         -- carrier_code() of the phone's prefix
+//                 name_folded TEXT, commune_folded TEXT, village_folded TEXT,  -- fold_text()
 //                 phone_e164 TEXT,      -- NULL or '' when the household has no usable phone
 //                 has_zalo INTEGER,     -- the list says the household uses Zalo (0/1)
 //                 zalo_user_id TEXT,    -- Zalo OA follower id, NULL when unknown
@@ -96,6 +102,7 @@ struct FieldColumn {
   std::string name;  // as written in filters, e.g. "commune"
   std::string sql;   // trusted SQL expression, e.g. "h.commune"
   FieldType type = FieldType::kText;
+  std::string folded_sql;  // the folded column behind `~`; empty: `~` is refused
 };
 
 struct FieldTable {
@@ -119,7 +126,7 @@ const FieldTable& default_field_table();
 // ---------------------------------------------------------------------------------------------
 // AST
 
-enum class CompareOp : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+enum class CompareOp : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kContains };
 
 struct FilterValue {
   std::variant<std::int64_t, std::string, bool> value;

@@ -3,27 +3,20 @@
 #include <array>
 #include <cctype>
 
-#include "templates/sms_text.hpp"
+#include "templates/text_fold.hpp"
 
 namespace loa::campaigns {
 
 std::string fold_key(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  auto keep = [&out](std::string_view s) {
-    for (char c : s) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u < 0x80 && std::isalnum(u)) out.push_back(static_cast<char>(std::tolower(u)));
-    }
-  };
   bool ascii = true;
   for (char c : text) ascii &= static_cast<unsigned char>(c) < 0x80;
-  if (ascii) {
-    keep(text);
-    return out;
+  const std::string folded = ascii ? std::string() : templates::fold_text(text);
+  for (char c : ascii ? text : std::string_view(folded)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && std::isalnum(u)) out.push_back(static_cast<char>(std::tolower(u)));
   }
-  auto folded = templates::transliterate_vi(text);
-  keep(folded ? std::string_view(folded->text) : text);
   return out;
 }
 

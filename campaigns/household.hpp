@@ -44,8 +44,8 @@ struct Category {
   std::vector<std::string> aliases;  // any spelling; matched after fold_key()
 };
 
-// Folds text for matching names typed by people: Vietnamese diacritics removed (đ -> d), lower
-// case, and everything but ASCII letters and digits dropped. "Mã hộ" -> "maho",
+// Folds text for matching names typed by people: templates::fold_text() (diacritics removed,
+// đ -> d, lower case), then everything but ASCII letters and digits dropped. "Mã hộ" -> "maho",
 // "Xã/Phường/Thị trấn" -> "xaphuongthitran", "Hộ cận nghèo" -> "hocanngheo".
 std::string fold_key(std::string_view text);
 

@@ -4,7 +4,9 @@
 #include <array>
 #include <unordered_map>
 
+#include "campaigns/import_messages.hpp"
 #include "campaigns/phone.hpp"
+#include "campaigns/phone_cell.hpp"
 #include "templates/sms_text.hpp"
 #include "templates/utf8.hpp"
 
@@ -105,6 +107,13 @@ std::string csv_cell(std::string_view s) {
   return out + "\"";
 }
 
+bool is_report_column(std::string_view folded) {
+  for (std::size_t c = 0; c < kReportColumns; ++c)
+    for (auto language : {MessageLanguage::kVi, MessageLanguage::kEn})
+      if (fold_key(report_column(c, language)) == folded) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string_view import_field_name(ImportField field) {
@@ -185,6 +194,8 @@ std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& hea
         target.field = ImportField::kAttribute;
         target.attribute = "note";
         mapped = true;
+      } else if (is_report_column(folded)) {
+        mapped = true;  // the import report's own columns: a corrected report imports again
       }
     }
     if (!mapped) unknown.push_back("'" + name + "' (column " + std::to_string(i + 1) + ")");
@@ -222,13 +233,19 @@ std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& hea
   return m;
 }
 
-CsvIssueReport::CsvIssueReport(std::ostream& out) : out_(out) {
-  out_ << "\xEF\xBB\xBFline,column,value,severity,reason,message\r\n";
+CsvIssueReport::CsvIssueReport(std::ostream& out, MessageLanguage language)
+    : out_(out), language_(language) {
+  out_ << "\xEF\xBB\xBF";
+  for (std::size_t c = 0; c < kReportColumns; ++c)
+    out_ << (c ? "," : "") << csv_cell(report_column(c, language_));
+  out_ << "\r\n";
 }
 
 void CsvIssueReport::issue(const ImportIssue& i) {
+  const IssueText text = issue_text(i, language_);
   out_ << i.line << ',' << csv_cell(i.column) << ',' << csv_cell(i.value) << ','
-       << severity_name(i.severity) << ',' << i.reason << ',' << csv_cell(i.message) << "\r\n";
+       << csv_cell(severity_text(i.severity, language_)) << ',' << i.reason << ','
+       << csv_cell(text.message) << ',' << csv_cell(text.advice) << "\r\n";
   ++written_;
 }
 
@@ -278,15 +295,16 @@ struct HouseholdImport::State {
   std::vector<std::uint64_t> flagged_lines;                        // ascending
   Household h;
   bool row_flagged = false;
+  const std::vector<std::string_view>* current_row = nullptr;  // the record being checked
 
   static constexpr std::size_t kTextCacheMax = 65536;
 
   void add_issue(std::uint64_t line, std::size_t column, std::string_view value,
-                 IssueSeverity severity, std::string reason, std::string message) {
+                 IssueSeverity severity, std::string reason, std::string detail = {}) {
     ++summary.reasons[reason];
     if (severity == IssueSeverity::kWarning) row_flagged = true;
     issues.issue({line, column < mapping.headers.size() ? mapping.headers[column] : "",
-                  std::string(value), severity, std::move(reason), std::move(message)});
+                  std::string(value), severity, std::move(reason), std::move(detail), current_row});
   }
 
   // NFC for low-cardinality fields (communes, villages, ethnic groups), cached.
@@ -311,6 +329,74 @@ struct HouseholdImport::State {
     for (auto n : kNo)
       if (k == n) return false;
     return std::nullopt;
+  }
+
+  // The phone cell: what the spreadsheet did to it undone (campaigns/phone_cell.hpp), then
+  // normalised. A rejected row reports what must be fixed, not what loa fixed by itself.
+  void phone(std::uint64_t line, std::size_t col, bool rejected) {
+    PhoneCell cell = read_phone_cell(h.phone_raw);
+    if (cell.excel_rounded) {
+      add_issue(line, col, h.phone_raw,
+                rejected ? IssueSeverity::kRejected : IssueSeverity::kWarning,
+                "phone_excel_rounded");
+      return;
+    }
+    PhoneResult p = normalize_phone(cell.number);
+    if (!p.ok()) {
+      static constexpr std::array<std::string_view, 9> kReason = {
+          "phone_ok",        "phone_missing",        "phone_invalid_character",
+          "phone_too_short", "phone_too_long",       "phone_foreign",
+          "phone_landline",  "phone_unknown_prefix", "phone_unallocated"};
+      const auto idx = static_cast<std::size_t>(p.error);
+      add_issue(line, col, h.phone_raw,
+                rejected ? IssueSeverity::kRejected : IssueSeverity::kWarning,
+                std::string(idx < kReason.size() ? kReason[idx] : "phone_invalid"));
+      return;
+    }
+    h.phone_e164 = std::move(p.e164);
+    h.carrier = std::string(carrier_code(p.carrier));
+    if (!cell.note.empty()) h.attributes.emplace_back("phone_note", nfc_or_raw(cell.note));
+    std::string secondary;
+    if (!cell.secondary.empty()) {
+      const PhoneResult second = normalize_phone(cell.secondary);
+      secondary = second.ok() ? second.e164 : cell.secondary;
+      h.attributes.emplace_back("phone_secondary", secondary);
+    }
+    if (rejected) return;
+    for (const PhoneCellRepair repair : cell.repairs) {
+      switch (repair) {
+        case PhoneCellRepair::kApostrophe:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kFixed, "phone_apostrophe");
+          break;
+        case PhoneCellRepair::kDecimalSuffix:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kFixed, "phone_decimal_suffix");
+          break;
+        case PhoneCellRepair::kFullWidth:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kFixed, "phone_full_width");
+          break;
+        case PhoneCellRepair::kScientific:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kWarning, "phone_scientific",
+                    h.phone_e164);
+          break;
+        case PhoneCellRepair::kSecondNumber:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kWarning, "phone_second_number",
+                    secondary);
+          break;
+        case PhoneCellRepair::kNote:
+          add_issue(line, col, h.phone_raw, IssueSeverity::kWarning, "phone_note", cell.note);
+          break;
+      }
+    }
+    if (p.converted_from_old_prefix) {
+      ++summary.old_prefix_converted;
+      add_issue(line, col, h.phone_raw, IssueSeverity::kFixed, "phone_old_prefix", h.phone_e164);
+    }
+    // Scientific notation drops the zero too; its own warning already says so.
+    if (p.restored_leading_zero && std::find(cell.repairs.begin(), cell.repairs.end(),
+                                             PhoneCellRepair::kScientific) == cell.repairs.end()) {
+      ++summary.leading_zero_restored;
+      add_issue(line, col, h.phone_raw, IssueSeverity::kFixed, "phone_leading_zero", h.phone_e164);
+    }
   }
 
   void row(const CsvRecord& rec) {
@@ -356,8 +442,7 @@ struct HouseholdImport::State {
         case ImportField::kOptOutZalo: {
           auto b = yes_no(v);
           if (!b && !trim(v).empty())
-            add_issue(line, i, v, IssueSeverity::kWarning, "unrecognised_yes_no",
-                      "not a yes/no value (có/không); read as the default");
+            add_issue(line, i, v, IssueSeverity::kWarning, "unrecognised_yes_no");
           const bool on = b.value_or(target.field == ImportField::kConsentSms ||
                                      target.field == ImportField::kConsentZalo);
           if (target.field == ImportField::kHasZalo) h.has_zalo = on;
@@ -384,47 +469,17 @@ struct HouseholdImport::State {
       std::string known;
       for (const auto& c : options.categories) known += (known.empty() ? "" : ", ") + c.label_vi;
       add_issue(line, category_col, category_raw, IssueSeverity::kRejected,
-                category_raw.empty() ? "missing_category" : "unknown_category",
-                (category_raw.empty() ? std::string("no category")
-                                      : "'" + trim(category_raw) + "' is not a programme category") +
-                    " (known: " + known + ")");
+                category_raw.empty() ? "missing_category" : "unknown_category", known);
       rejected = true;
     } else {
       h.category = cat->second;
     }
 
-    // Phone: normalised to E.164; a household without a usable one is kept, flagged.
-    if (mapping.has(ImportField::kPhone)) {
-      PhoneResult p = normalize_phone(h.phone_raw);
-      if (p.ok()) {
-        h.phone_e164 = std::move(p.e164);
-        h.carrier = std::string(carrier_code(p.carrier));
-        // A rejected row reports what must be fixed, not what loa fixed by itself.
-        if (p.converted_from_old_prefix && !rejected) {
-          ++summary.old_prefix_converted;
-          add_issue(line, phone_col, h.phone_raw, IssueSeverity::kFixed, "phone_old_prefix",
-                    "old 11-digit number converted to " + h.phone_e164);
-        }
-        if (p.restored_leading_zero && !rejected) {
-          ++summary.leading_zero_restored;
-          add_issue(line, phone_col, h.phone_raw, IssueSeverity::kFixed, "phone_leading_zero",
-                    "leading zero restored: " + h.phone_e164);
-        }
-      } else {
-        static constexpr std::array<std::string_view, 9> kReason = {
-            "phone_ok",       "phone_missing",       "phone_invalid_character",
-            "phone_too_short", "phone_too_long",     "phone_foreign",
-            "phone_landline", "phone_unknown_prefix", "phone_unallocated"};
-        const auto idx = static_cast<std::size_t>(p.error);
-        add_issue(line, phone_col, h.phone_raw, rejected ? IssueSeverity::kRejected
-                                                         : IssueSeverity::kWarning,
-                  std::string(idx < kReason.size() ? kReason[idx] : "phone_invalid"),
-                  std::string(phone_error_message(p.error)) + "; no SMS can reach this household");
-      }
-    }
+    // Phone: the spreadsheet's spelling repaired, then normalised to E.164; a household without
+    // a usable one is kept, flagged.
+    if (mapping.has(ImportField::kPhone)) phone(line, phone_col, rejected);
     if (!rejected && h.household_code.empty() && h.phone_e164.empty()) {
-      add_issue(line, phone_col, h.phone_raw, IssueSeverity::kRejected, "no_identity",
-                "neither a household code nor a usable phone: the row cannot be matched again");
+      add_issue(line, phone_col, h.phone_raw, IssueSeverity::kRejected, "no_identity");
       rejected = true;
     }
 
@@ -435,8 +490,7 @@ struct HouseholdImport::State {
       h.language_source = "list";
     } else {
       if (!lang.empty()) {
-        add_issue(line, language_col, language_raw, IssueSeverity::kWarning, "unknown_language",
-                  "not a language tag (vi, rad, cmo, jra, …); derived from the ethnic group");
+        add_issue(line, language_col, language_raw, IssueSeverity::kWarning, "unknown_language");
       }
       h.language = language_for_ethnicity(h.ethnicity);
       if (!h.language.empty()) {
@@ -495,9 +549,7 @@ struct HouseholdImport::State {
           if (o != it) others += (others.empty() ? "" : ", ") + std::to_string(o->second);
         ++summary.reasons["shared_phone"];
         flag(it->second);
-        issues.issue({it->second, "", "", IssueSeverity::kWarning, "shared_phone",
-                      "phone also on line " + others +
-                          "; a campaign sends this phone one message"});
+        issues.issue({it->second, "", "", IssueSeverity::kWarning, "shared_phone", others});
       }
     });
     groups(codes, [&](auto b, auto e) {
@@ -506,8 +558,7 @@ struct HouseholdImport::State {
         ++summary.reasons["duplicate_code"];
         flag(it->second);
         issues.issue({it->second, "", "", IssueSeverity::kWarning, "duplicate_code",
-                      "household code already on line " + std::to_string(b->second) +
-                          "; this later row wins"});
+                      std::to_string(b->second)});
       }
     });
     phones = {};
@@ -531,9 +582,8 @@ ImportSummary HouseholdImport::run(std::istream& in, HouseholdSink& sink, IssueS
     const auto start = in.tellg();
     if (start != std::streampos(-1)) {
       if (auto bad = first_non_utf8_line(in)) {
-        s.summary.refused = "line " + std::to_string(*bad) +
-                            ": the file is not UTF-8 (a Windows-1258 or other legacy export?); "
-                            "save it as \"CSV UTF-8\" and import again. Nothing was imported.";
+        s.summary.refused_reason = "file_not_utf8";
+        s.summary.refused = std::to_string(*bad);
         return s.summary;
       }
       in.clear();
@@ -549,7 +599,10 @@ ImportSummary HouseholdImport::run(std::istream& in, HouseholdSink& sink, IssueS
     if (err) {
       if (err.code == CsvErrorCode::kInvalidUtf8 || err.code == CsvErrorCode::kReadFailed ||
           !header_done) {
-        s.summary.refused = err.message;
+        s.summary.refused_reason =
+            err.code == CsvErrorCode::kInvalidUtf8 ? "file_not_utf8" : "file_unreadable";
+        s.summary.refused =
+            err.code == CsvErrorCode::kInvalidUtf8 ? std::to_string(err.line) : err.message;
         break;
       }
       ++s.summary.rows;
@@ -562,20 +615,27 @@ ImportSummary HouseholdImport::run(std::istream& in, HouseholdSink& sink, IssueS
       std::string error;
       auto mapping = map_header(rec.fields(), options_.overrides, error);
       if (!mapping) {
+        s.summary.refused_reason = "header_unusable";
         s.summary.refused = "line " + std::to_string(rec.line()) + ": " + error;
         break;
       }
       s.mapping = std::move(*mapping);
       header_done = true;
       sink.begin(s.mapping);
+      issues.header_row(s.mapping.headers);
       continue;
     }
+    s.current_row = &rec.fields();
     s.row(rec);
+    s.current_row = nullptr;
     if (progress && (s.summary.rows & 0x3fff) == 0)
       progress({s.summary.rows, s.summary.accepted, s.summary.rejected});
   }
   s.summary.delimiter = reader.delimiter();
-  if (!header_done && s.summary.refused.empty()) s.summary.refused = "the file is empty";
+  if (!header_done && s.summary.refused_reason.empty()) {
+    s.summary.refused_reason = "file_empty";
+    s.summary.refused = "the file is empty";
+  }
   if (s.summary.refused.empty()) s.cross_row_checks();
   if (progress) progress({s.summary.rows, s.summary.accepted, s.summary.rejected});
   return s.summary;

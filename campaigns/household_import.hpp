@@ -80,6 +80,10 @@ std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& hea
                                         const ColumnOverrides& overrides, std::string& error);
 
 enum class IssueSeverity : std::uint8_t { kRejected, kWarning, kFixed };
+
+// The language of the people who read the summary and the report (campaigns/import_messages):
+// Vietnamese unless they asked for English. Not a household's language.
+enum class MessageLanguage : std::uint8_t { kVi, kEn };
 std::string_view severity_name(IssueSeverity severity);
 
 struct ImportIssue {
@@ -88,7 +92,13 @@ struct ImportIssue {
   std::string value;
   IssueSeverity severity = IssueSeverity::kWarning;
   std::string reason;      // a stable code: phone_landline, unknown_category, …
-  std::string message;     // for people
+  // The specifics the message names (a number, another line, the known categories); the words
+  // around it come from the reason code in the reader's language (campaigns/import_messages).
+  std::string detail;
+  // The record's cells as read, in header order, when the issue is about one record; valid only
+  // during IssueSink::issue(). Null for a record that could not be read, and for the checks
+  // across rows (shared_phone, duplicate_code), which run after the records are gone.
+  const std::vector<std::string_view>* row = nullptr;
 };
 
 struct ImportOptions {
@@ -117,7 +127,11 @@ struct ImportSummary {
   std::map<std::string, std::uint64_t> by_category;
   std::map<std::string, std::uint64_t> by_language;
   char delimiter = ',';
-  std::string refused;  // non-empty: the whole file was refused (encoding, header); why
+  // Non-empty: the whole file was refused and nothing was imported. `refused_reason` is a code
+  // of campaigns/import_messages (file_not_utf8, header_unusable, file_empty, file_unreadable);
+  // `refused` is its detail, in English for logs (refusal_text() words it for people).
+  std::string refused_reason;
+  std::string refused;
 };
 
 class HouseholdSink {
@@ -131,19 +145,24 @@ class HouseholdSink {
 class IssueSink {
  public:
   virtual ~IssueSink() = default;
+  // Called once with the file's header row (as written, trimmed), before the first issue that
+  // carries a row; not called for a file refused before its header.
+  virtual void header_row(const std::vector<std::string>& /*headers*/) {}
   virtual void issue(const ImportIssue& issue) = 0;
 };
 
-// Writes issues as CSV (UTF-8 with a BOM, so Excel shows Vietnamese correctly):
-// line,column,value,severity,reason,message.
+// Writes issues as CSV (UTF-8 with a BOM, so Excel shows Vietnamese correctly), one per line,
+// with the column names, severities, reasons and advice of `language`
+// (campaigns/import_messages.hpp); the reason code column stays machine-readable.
 class CsvIssueReport : public IssueSink {
  public:
-  explicit CsvIssueReport(std::ostream& out);
+  explicit CsvIssueReport(std::ostream& out, MessageLanguage language = MessageLanguage::kVi);
   void issue(const ImportIssue& issue) override;
   std::uint64_t written() const { return written_; }
 
  private:
   std::ostream& out_;
+  MessageLanguage language_;
   std::uint64_t written_ = 0;
 };
 

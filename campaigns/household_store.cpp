@@ -6,6 +6,8 @@
 #include <boost/json/value.hpp>
 #include <cstdio>
 
+#include "templates/text_fold.hpp"
+
 namespace loa::campaigns {
 namespace {
 
@@ -13,7 +15,7 @@ constexpr const char* kColumns =
     "household_code, name, phone_e164, phone_raw, carrier, language, language_source, "
     "ethnicity, category, province, commune, village, district, has_zalo, zalo_user_id, "
     "consent_sms, consent_zalo, opt_out_sms, opt_out_zalo, attributes, source, row_hash, "
-    "created_at, updated_at";
+    "created_at, updated_at, name_folded, commune_folded, village_folded";
 
 std::string attributes_json(const Household& h) {
   boost::json::object o;
@@ -89,7 +91,7 @@ HouseholdStore::HouseholdStore(SQLite::Database& db, std::string source, std::si
       insert_(db, std::string("INSERT INTO households(") + kColumns +
                       ") VALUES "
                       "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-                      "?22,?29,?29)"),
+                      "?22,?29,?29,?30,?31,?32)"),
       update_(db,
               "UPDATE households SET household_code = ?1, name = ?2, phone_e164 = ?3, "
               "phone_raw = ?4, carrier = ?5, language = ?6, language_source = ?7, "
@@ -104,7 +106,8 @@ HouseholdStore::HouseholdStore(SQLite::Database& db, std::string source, std::si
               "attributes = ?20, source = ?21, row_hash = ?22, "
               // A list names this household now: it is no longer an unknown sender, and
               // campaigns may reach it (audience.hpp's audience_condition).
-              "unknown = 0, updated_at = ?29 WHERE id = ?28") {}
+              "unknown = 0, updated_at = ?29, name_folded = ?30, commune_folded = ?31, "
+              "village_folded = ?32 WHERE id = ?28") {}
 
 HouseholdStore::~HouseholdStore() = default;
 
@@ -208,6 +211,10 @@ void HouseholdStore::put(SQLite::Statement& st, const Household& h, const std::s
   st.bindNoCopy(21, source_);
   st.bindNoCopy(22, hash);
   st.bindNoCopy(29, now_);
+  // Bound with a copy: the folds are temporaries of this call.
+  st.bind(30, templates::fold_text(h.name));
+  st.bind(31, area_fold(h.commune));
+  st.bind(32, area_fold(h.village));
   if (id != 0) {
     st.bind(23, has_has_zalo_ ? 1 : 0);
     st.bind(24, has_consent_sms_ ? 1 : 0);
@@ -217,6 +224,13 @@ void HouseholdStore::put(SQLite::Statement& st, const Household& h, const std::s
     st.bind(28, static_cast<std::int64_t>(id));
   }
   st.exec();
+}
+
+const std::string& HouseholdStore::area_fold(const std::string& text) {
+  auto it = area_folds_.find(text);
+  if (it != area_folds_.end()) return it->second;
+  if (area_folds_.size() >= kAreaFoldsMax) area_folds_.clear();
+  return area_folds_.emplace(text, templates::fold_text(text)).first->second;
 }
 
 void HouseholdStore::finish() {

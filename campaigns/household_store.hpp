@@ -6,6 +6,8 @@
 //    households that have no code either. A row identical to the stored one changes nothing:
 //    each row carries a hash of its imported values, so a re-import of the same file counts
 //    every row as unchanged and touches no updated_at.
+//  - The search columns name_folded, commune_folded and village_folded (migration 0011) are
+//    written with the row, folded by templates::fold_text().
 //  - Columns the file did not have are left alone on update: an opt-out recorded from a
 //    household's STOP reply, or a Zalo id learnt from the OA, survives a re-import of a list
 //    that says nothing about them.
@@ -28,6 +30,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "campaigns/household_import.hpp"
@@ -54,6 +57,11 @@ class HouseholdStore : public HouseholdSink {
   void begin_batch();
   void put(SQLite::Statement& st, const Household& h, const std::string& attrs,
            const std::string& hash, std::int64_t id);
+  // The folded commune or village (search columns): a province has a few hundred, so folding
+  // each once is enough. Cleared when full, so memory stays bounded.
+  const std::string& area_fold(const std::string& text);
+  static constexpr std::size_t kAreaFoldsMax = 4096;
+  std::unordered_map<std::string, std::string> area_folds_;
   SQLite::Database& db_;
   std::string source_;
   std::size_t batch_rows_;

@@ -1,8 +1,8 @@
 #include "campaigns/reply_rules.hpp"
 
-#include <utf8proc.h>
-
 #include <array>
+
+#include "templates/text_fold.hpp"
 
 namespace loa::campaigns {
 namespace {
@@ -10,19 +10,6 @@ namespace {
 constexpr std::array<std::string_view, 4> kOptOut = {"TU CHOI", "TUCHOI", "HUY", "STOP"};
 constexpr std::array<std::string_view, 4> kOptIn = {"DK", "DANG KY", "START", "DANGKY"};
 constexpr std::array<std::string_view, 2> kHelp = {"HOI", "HELP"};
-
-void append_utf8(std::string& out, utf8proc_int32_t cp) {
-  utf8proc_uint8_t buf[4];
-  const auto n = utf8proc_encode_char(cp, buf);
-  out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
-}
-
-bool is_space(utf8proc_int32_t cp) {
-  if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') return true;
-  const auto cat = utf8proc_category(cp);
-  return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
-         cat == UTF8PROC_CATEGORY_ZP;
-}
 
 // `text` equals `word`, or begins with it followed by a space.
 bool leads_with(std::string_view text, std::string_view word) {
@@ -47,50 +34,9 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 std::string fold_reply_text(std::string_view utf8) {
-  std::string out;
-  out.reserve(utf8.size());
-  bool pending_space = false;
-  auto emit = [&](utf8proc_int32_t cp) {
-    if (is_space(cp)) {
-      pending_space = !out.empty();
-      return;
-    }
-    if (pending_space) out.push_back(' ');
-    pending_space = false;
-    if (cp >= 'a' && cp <= 'z') cp -= 'a' - 'A';
-    if (cp < 0x80)
-      out.push_back(static_cast<char>(cp));
-    else
-      append_utf8(out, cp);
-  };
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(utf8.size());
-  while (left > 0) {
-    utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) {  // an invalid byte: dropped
-      ++p;
-      --left;
-      continue;
-    }
-    p += n;
-    left -= n;
-    // Đ (U+0110) and đ (U+0111) are letters of their own in Unicode, not D with a mark.
-    if (cp == 0x0110 || cp == 0x0111) {
-      emit('D');
-      continue;
-    }
-    utf8proc_int32_t parts[8];
-    int boundclass = 0;
-    const auto count = utf8proc_decompose_char(
-        cp, parts, 8,
-        static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-                                       UTF8PROC_STRIPMARK |
-                                       UTF8PROC_LUMP),
-        &boundclass);
-    if (count < 0 || count > 8) continue;
-    for (utf8proc_ssize_t i = 0; i < count; ++i) emit(parts[i]);
-  }
+  std::string out = templates::fold_text(utf8);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - ('a' - 'A'));
   // Punctuation people end a keyword with.
   while (!out.empty() && (out.back() == '.' || out.back() == '!' || out.back() == '?' ||
                           out.back() == ',' || out.back() == ' '))

@@ -30,8 +30,8 @@
 
 namespace loa::campaigns {
 
-// Diacritics-, case- and space-insensitive form of a reply (utf8proc NFKD with marks stripped;
-// Đ/đ, which do not decompose, folded explicitly). Invalid UTF-8 bytes are dropped.
+// Diacritics-, case- and space-insensitive form of a reply: templates::fold_text() in upper
+// case, without the punctuation people end a keyword with ("Từ chối!" -> "TU CHOI").
 std::string fold_reply_text(std::string_view utf8);
 
 enum class ReplyIntent { kOptOut, kOptIn, kHelp, kRule, kInbox };

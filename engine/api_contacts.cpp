@@ -10,10 +10,12 @@
 #include "campaigns/audience.hpp"
 #include "campaigns/audience_filter.hpp"
 #include "campaigns/audit.hpp"
+#include "campaigns/import_messages.hpp"
 #include "campaigns/phone.hpp"
 #include "engine/api.hpp"
 #include "engine/api_services.hpp"
 #include "engine/contact_import.hpp"
+#include "templates/text_fold.hpp"
 
 namespace loa::engine::api {
 
@@ -125,7 +127,8 @@ std::string expression_of(Request& req) {
 }
 
 // A page of the households `expression` selects; `search` also applies ?q= (a phone number in
-// any spelling, a household code, or part of a name).
+// any spelling, a household code, or part of a name, ignoring accents and case: "nguyen van"
+// finds "Nguyễn Văn An", through the folded column of migration 0011).
 json::object contacts_page(Request& req, const std::string& expression,
                            const std::string& parameter, bool search) {
   const Page page = req.page();
@@ -144,7 +147,7 @@ json::object contacts_page(Request& req, const std::string& expression,
       phone = p.e164;
       sql += " AND h.phone_e164 = ?";
     } else {
-      sql += " AND (h.household_code = ? OR h.name LIKE ? ESCAPE '\\')";
+      sql += " AND (h.household_code = ? OR instr(h.name_folded, ?) > 0)";
     }
   }
   sql += " ORDER BY h.id LIMIT ?";
@@ -156,13 +159,12 @@ json::object contacts_page(Request& req, const std::string& expression,
     if (!phone.empty()) {
       st.bind(i++, phone);
     } else {
-      std::string like = "%";
-      for (char c : *q) {
-        if (c == '%' || c == '_' || c == '\\') like += '\\';
-        like += c;
-      }
+      const std::string folded = templates::fold_text(*q);
       st.bind(i++, *q);
-      st.bind(i++, like + "%");
+      if (folded.empty())
+        st.bind(i++);  // only spaces or marks: matches no name (instr of NULL is NULL)
+      else
+        st.bind(i++, folded);
     }
   }
   st.bind(i++, page.limit);
@@ -185,7 +187,7 @@ void add_contact_endpoints(Router& router, const Services& services) {
               R"json({"parameters":[
                   {"name":"filter","in":"query","schema":{"type":"string"},"description":"audience filter, e.g. category = \"poor\" and commune = \"Ea Tu\""},
                   {"name":"segment","in":"query","schema":{"type":"string"}},
-                  {"name":"q","in":"query","schema":{"type":"string"},"description":"a phone number (any spelling), a household code, or part of a name"},
+                  {"name":"q","in":"query","schema":{"type":"string"},"description":"a phone number (any spelling), a household code, or part of a name, ignoring accents and case (nguyen van finds Nguyễn Văn)"},
                   {"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":500}},
                   {"name":"cursor","in":"query","schema":{"type":"string"}}],
                  "responses":{"200":{"description":"{items: [contact], next_cursor}"}}})json",
@@ -242,9 +244,10 @@ void add_contact_endpoints(Router& router, const Services& services) {
                 return Response::json(contact_by_id(db, id));
               }});
 
-  router.add({http::verb::post, "/contacts/import", ApiRole::kOperator,
-              "Import a household list: the CSV file as the body, streamed (the CLI's checks and report)",
-              R"json({"parameters":[
+  router.add(
+      {http::verb::post, "/contacts/import", ApiRole::kOperator,
+       "Import a household list: the CSV file as the body, streamed (the CLI's checks and report)",
+       R"json({"parameters":[
                   {"name":"dry_run","in":"query","schema":{"type":"boolean"},"description":"check and report, write nothing"},
                   {"name":"map","in":"query","schema":{"type":"string"},"description":"column overrides: Header=field,Other=attr.note"},
                   {"name":"province","in":"query","schema":{"type":"string"},"description":"for lists without a province column (default Đắk Lắk)"},
@@ -253,35 +256,38 @@ void add_contact_endpoints(Router& router, const Services& services) {
                  "responses":{"200":{"description":"the summary (the CLI's), the report's path and its first 100 rows"},
                               "413":{"description":"larger than http.upload_limit_bytes"},
                               "422":{"description":"the whole file was refused (not UTF-8, unusable header)"}}})json",
-              [&config](Request& req) {
-                ContactImportOptions o;
-                o.file = req.upload;
-                o.source = req.query("name").value_or("upload.csv");
-                if (o.source.empty() || o.source.size() > 200 ||
-                    o.source.find('/') != std::string::npos)
-                  throw ApiError(400, "name is a file name of 1-200 characters", {}, "name");
-                o.map = req.query("map").value_or("");
-                if (auto p = req.query("province")) o.province = *p;
-                if (auto d = req.query("dry_run")) {
-                  if (*d != "true" && *d != "false" && *d != "1" && *d != "0")
-                    throw ApiError(400, "dry_run is true or false", {}, "dry_run");
-                  o.dry_run = *d == "true" || *d == "1";
-                }
-                o.actor = req.actor();
-                o.keep_issues = kImportIssuesShown;
-                o.report = default_import_report(config, fs::path(o.source).stem().string(), o.dry_run);
-                ContactImportResult r;
-                try {
-                  r = import_contacts(req.db(), o);
-                } catch (const ContactImportError& e) {
-                  if (e.bad_map()) throw ApiError(400, e.what(), {}, "map");
-                  throw;
-                }
-                if (!r.summary.refused.empty())
-                  throw ApiError(422, o.source + ": " + r.summary.refused);
-                return Response::json(import_json(r));
-              },
-              true});
+       [&config](Request& req) {
+         // Officers read Vietnamese; Accept-Language: en asks for English.
+         const MessageLanguage language = language_from_accept_language(
+             std::string_view(req.http[http::field::accept_language]));
+         ContactImportOptions o;
+         o.language = language;
+         o.file = req.upload;
+         o.source = req.query("name").value_or("upload.csv");
+         if (o.source.empty() || o.source.size() > 200 || o.source.find('/') != std::string::npos)
+           throw ApiError(400, refusal_text("upload_name", "", language).message, {}, "name");
+         o.map = req.query("map").value_or("");
+         if (auto p = req.query("province")) o.province = *p;
+         if (auto d = req.query("dry_run")) {
+           if (*d != "true" && *d != "false" && *d != "1" && *d != "0")
+             throw ApiError(400, "dry_run is true or false", {}, "dry_run");
+           o.dry_run = *d == "true" || *d == "1";
+         }
+         o.actor = req.actor();
+         o.keep_issues = kImportIssuesShown;
+         o.report = default_import_report(config, fs::path(o.source).stem().string(), o.dry_run);
+         ContactImportResult r;
+         try {
+           r = import_contacts(req.db(), o);
+         } catch (const ContactImportError& e) {
+           if (e.bad_map()) throw ApiError(400, e.message(language), {}, "map");
+           throw;
+         }
+         if (!r.summary.refused.empty())
+           throw ApiError(422, o.source + ": " + refusal_message(r.summary, language));
+         return Response::json(import_json(r, language));
+       },
+       true});
 
   // Segments: saved audience filters.
   router.add({http::verb::get, "/segments", ApiRole::kViewer, "List saved segments",

@@ -2,10 +2,13 @@
 #include <SQLiteCpp/Statement.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -17,6 +20,7 @@
 #include "campaigns/audit.hpp"
 #include "campaigns/household_import.hpp"
 #include "campaigns/household_store.hpp"
+#include "campaigns/import_messages.hpp"
 #include "campaigns/write_behind_sink.hpp"
 #include "engine/cli.hpp"
 #include "engine/contact_import.hpp"
@@ -45,6 +49,93 @@ std::string pad(std::string_view s, std::size_t width, bool right = false) {
   return right ? fill + std::string(s) : std::string(s) + fill;
 }
 
+// The import summary's words: Vietnamese for the officers, English with LANG=en*.
+enum class SummaryText : std::uint8_t {
+  kChecked,
+  kImported,
+  kDelimiter,
+  kRowsRead,
+  kAccepted,
+  kAcceptedDetail,
+  kRejected,
+  kRejectedNote,
+  kFlagged,
+  kWithoutPhone,
+  kWithoutPhoneNote,
+  kOldPrefix,
+  kLeadingZero,
+  kSharedPhones,
+  kSharedPhonesNote,
+  kRepeatedCodes,
+  kRepeatedCodesNote,
+  kFromEthnicity,
+  kLanguageDefault,
+  kByReason,
+  kByCategory,
+  kByLanguage,
+  kReport,
+  kReportXlsx,
+  kRows,
+  kCount,
+};
+// clang-format off
+constexpr std::array<std::array<const char*, 2>, static_cast<std::size_t>(SummaryText::kCount)>
+    kSummaryText = {{
+  {"Đã kiểm tra (chạy thử, chưa ghi gì) ", "Checked (dry run, nothing written) "},
+  {"Đã nhập ", "Imported "},
+  {"dấu phân cách", "delimiter"},
+  {"số dòng đã đọc", "rows read"},
+  {"được nhận", "accepted"},
+  {"thêm mới {0}, cập nhật {1}, không đổi {2}", "inserted {0}, updated {1}, unchanged {2}"},
+  {"bị loại", "rejected"},
+  {"chưa nhập; xem báo cáo", "not imported; see the report"},
+  {"được nhận, có cảnh báo", "accepted with warnings"},
+  {"không có số di động dùng được", "without a usable mobile phone"},
+  {"đã nhập; không gửi được SMS", "imported; no SMS can reach them"},
+  {"số cũ 11 chữ số đã đổi", "old 11-digit numbers converted"},
+  {"số 0 đầu bị mất đã thêm lại", "lost leading zeros restored"},
+  {"số điện thoại dùng chung", "phones shared by several rows"},
+  {"trên {0} dòng; mỗi số nhận một tin", "on {0} rows; each phone gets one message"},
+  {"mã hộ bị lặp", "household codes repeated"},
+  {"dòng sau được dùng", "the later row wins"},
+  {"ngôn ngữ lấy theo dân tộc", "language from the ethnic group"},
+  {"ngôn ngữ mặc định vi", "language defaulted to vi"},
+  {"Vấn đề theo lý do:", "Issues by reason:"},
+  {"Theo phân loại hộ:", "By category:"},
+  {"Theo ngôn ngữ:", "By language:"},
+  {"Báo cáo: ", "Report: "},
+  {"Báo cáo Excel (các dòng cần sửa): ", "Excel report (rows to fix): "},
+  {" dòng)", " rows)"},
+}};
+// clang-format on
+
+struct Words {
+  MessageLanguage language;
+  std::string operator()(SummaryText t, const std::vector<std::string>& args = {}) const {
+    std::string out =
+        kSummaryText[static_cast<std::size_t>(t)][language == MessageLanguage::kEn ? 1 : 0];
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const std::string mark = "{" + std::to_string(i) + "}";
+      if (const auto at = out.find(mark); at != std::string::npos) out.replace(at, 3, args[i]);
+    }
+    return out;
+  }
+  // 0,12 in Vietnamese, 0.12 in English.
+  std::string seconds(double secs) const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", secs);
+    std::string out = buf;
+    if (language == MessageLanguage::kVi) std::replace(out.begin(), out.end(), '.', ',');
+    return out;
+  }
+  // 1.234.567 in Vietnamese, 1,234,567 in English.
+  std::string number(std::uint64_t n) const {
+    std::string out = with_commas(n);
+    if (language == MessageLanguage::kVi) std::replace(out.begin(), out.end(), ',', '.');
+    return out;
+  }
+};
+
 struct ImportArgs {
   std::string file;
   std::string map;
@@ -55,7 +146,10 @@ struct ImportArgs {
 
 int run_import(Context& ctx, const ImportArgs& args) {
   const Config& config = ctx.config();
+  const Words words{
+      language_from_locale(std::getenv("LC_ALL"), std::getenv("LC_MESSAGES"), std::getenv("LANG"))};
   ContactImportOptions options;
+  options.language = words.language;
   options.file = args.file;
   options.source = fs::path(args.file).filename().string();
   options.map = args.map;
@@ -80,67 +174,79 @@ int run_import(Context& ctx, const ImportArgs& args) {
 
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const auto started = std::chrono::steady_clock::now();
+  const auto& w = words;
   auto progress = [&](const ImportProgress& p) {
     if (!tty) return;
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::fprintf(stderr, "\r  %s rows read, %s accepted, %s rejected (%s rows/s)   ",
-                 with_commas(p.rows).c_str(), with_commas(p.accepted).c_str(),
-                 with_commas(p.rejected).c_str(),
-                 with_commas(static_cast<std::uint64_t>(secs > 0 ? p.rows / secs : 0)).c_str());
+    std::fprintf(stderr,
+                 w.language == MessageLanguage::kEn
+                     ? "\r  %s rows read, %s accepted, %s rejected (%s rows/s)   "
+                     : "\r  đã đọc %s dòng, nhận %s, loại %s (%s dòng/giây)   ",
+                 w.number(p.rows).c_str(), w.number(p.accepted).c_str(),
+                 w.number(p.rejected).c_str(),
+                 w.number(static_cast<std::uint64_t>(secs > 0 ? p.rows / secs : 0)).c_str());
   };
   ContactImportResult result;
   try {
     result = import_contacts(*db, options, progress);
   } catch (const ContactImportError& e) {
     if (tty) std::fprintf(stderr, "\r%80s\r", "");
-    std::cerr << "loa: " << e.what() << "\n";
+    std::cerr << "loa: " << e.message(words.language) << "\n";
     return e.bad_map() ? kExitUsage : kExitFailure;
   }
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
   const ImportSummary& s = result.summary;
   if (!s.refused.empty()) {
-    std::cerr << "loa: " << args.file << ": " << s.refused << "\n";
+    std::cerr << "loa: " << args.file << ": " << refusal_message(s, words.language) << "\n";
     return kExitFailure;
   }
   const double secs = result.seconds;
   const fs::path& report_path = result.report;
 
-  auto line = [](const std::string& label, std::uint64_t n, const std::string& note = "") {
-    std::cout << "  " << pad(label, 34) << pad(with_commas(n), 10, true)
+  auto line = [&w](const std::string& label, std::uint64_t n, const std::string& note = "") {
+    std::cout << "  " << pad(label, 34) << pad(w.number(n), 10, true)
               << (note.empty() ? "" : "  " + note) << "\n";
   };
-  std::cout << (args.dry_run ? "Checked (dry run, nothing written) " : "Imported ") << args.file
-            << "  [delimiter '" << s.delimiter << "', " << std::fixed << std::setprecision(2)
-            << secs << " s]\n";
-  line("rows read", s.rows);
+  using T = SummaryText;
+  std::cout << w(args.dry_run ? T::kChecked : T::kImported) << args.file << "  ["
+            << w(T::kDelimiter) << " '" << s.delimiter << "', " << w.seconds(secs) << " s]\n";
+  line(w(T::kRowsRead), s.rows);
   if (result.written) {
-    line("accepted", s.accepted,
-         "inserted " + with_commas(result.inserted) + ", updated " +
-             with_commas(result.updated) + ", unchanged " + with_commas(result.unchanged));
+    line(w(T::kAccepted), s.accepted,
+         w(T::kAcceptedDetail,
+           {w.number(result.inserted), w.number(result.updated), w.number(result.unchanged)}));
   } else {
-    line("accepted", s.accepted);
+    line(w(T::kAccepted), s.accepted);
   }
-  line("rejected", s.rejected, "not imported; see the report");
-  line("accepted with warnings", s.flagged);
-  line("without a usable mobile phone", s.without_phone, "imported; no SMS can reach them");
-  line("old 11-digit numbers converted", s.old_prefix_converted);
-  line("lost leading zeros restored", s.leading_zero_restored);
-  line("phones shared by several rows", s.shared_phones,
-       "on " + with_commas(s.shared_phone_rows) + " rows; each phone gets one message");
-  line("household codes repeated", s.duplicate_codes, "the later row wins");
-  line("language from the ethnic group", s.language_from_ethnicity);
-  line("language defaulted to vi", s.language_default);
+  line(w(T::kRejected), s.rejected, w(T::kRejectedNote));
+  line(w(T::kFlagged), s.flagged);
+  line(w(T::kWithoutPhone), s.without_phone, w(T::kWithoutPhoneNote));
+  line(w(T::kOldPrefix), s.old_prefix_converted);
+  line(w(T::kLeadingZero), s.leading_zero_restored);
+  line(w(T::kSharedPhones), s.shared_phones,
+       w(T::kSharedPhonesNote, {w.number(s.shared_phone_rows)}));
+  line(w(T::kRepeatedCodes), s.duplicate_codes, w(T::kRepeatedCodesNote));
+  line(w(T::kFromEthnicity), s.language_from_ethnicity);
+  line(w(T::kLanguageDefault), s.language_default);
   if (!s.reasons.empty()) {
-    std::cout << "Issues by reason:\n";
-    for (const auto& [reason, n] : s.reasons) line(reason, n);
+    std::cout << w(T::kByReason) << "\n";
+    for (const auto& [reason, n] : s.reasons) {
+      ImportIssue sample;  // the reason's words, with "…" for the specifics of each row
+      sample.reason = reason;
+      sample.detail = "…";
+      line(reason, n, issue_text(sample, w.language).message);
+    }
   }
-  std::cout << "By category:";
-  for (const auto& [k, n] : s.by_category) std::cout << "  " << k << " " << with_commas(n);
-  std::cout << "\nBy language:";
-  for (const auto& [k, n] : s.by_language) std::cout << "  " << k << " " << with_commas(n);
-  std::cout << "\nReport: " << report_path.string() << " (" << with_commas(result.report_rows)
-            << " rows)\n";
+  std::cout << w(T::kByCategory);
+  for (const auto& [k, n] : s.by_category) std::cout << "  " << k << " " << w.number(n);
+  std::cout << "\n" << w(T::kByLanguage);
+  for (const auto& [k, n] : s.by_language) std::cout << "  " << k << " " << w.number(n);
+  std::cout << "\n"
+            << w(T::kReport) << report_path.string() << " (" << w.number(result.report_rows)
+            << w(T::kRows) << "\n";
+  std::cout << w(T::kReportXlsx) << result.report_xlsx.string() << " ("
+            << w.number(result.report_xlsx_rows) << w(T::kRows) << "\n";
   return kExitOk;
 }
 
@@ -229,13 +335,15 @@ void register_contact_commands(CLI::App& app, Context& ctx) {
   auto* import = contacts->add_subcommand(
       "import",
       "Import a household list (CSV, UTF-8; ',' or ';'). Re-importing the same file changes "
-      "nothing. Rejected and suspicious rows go to a CSV report.");
+      "nothing. Rejected and suspicious rows go to a CSV report, and the rows to fix, with their "
+      "cells, to an Excel workbook beside it. Messages are Vietnamese; LANG=en* for English.");
   import->add_option("FILE", imp->file, "The CSV file")->required();
   import->add_option("--map", imp->map,
                      "Column overrides: 'Header=field,Other=attr.note,STT=ignore'");
   import->add_flag("--dry-run", imp->dry_run, "Validate and report without writing");
   import->add_option("--report", imp->report,
-                     "Where to write the report (default: <data_dir>/reports/import-….csv)");
+                     "Where to write the report (default: <data_dir>/reports/import-….csv); the "
+                     ".xlsx goes beside it");
   import->add_option("--province", imp->province,
                      "Province for lists without a province column (default: Đắk Lắk)");
   import->callback([&ctx, imp] { ctx.exit_code = run_import(ctx, *imp); });

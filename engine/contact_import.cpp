@@ -10,7 +10,10 @@
 
 #include "campaigns/audit.hpp"
 #include "campaigns/household_store.hpp"
+#include "campaigns/import_messages.hpp"
 #include "campaigns/write_behind_sink.hpp"
+#include "engine/import_report.hpp"
+#include "engine/report.hpp"
 
 namespace loa::engine {
 
@@ -29,23 +32,41 @@ class CountingSink : public HouseholdSink {
   std::uint64_t rows = 0;
 };
 
-// The report, and the first few issues kept for the caller.
+// The two reports, and the first few issues kept for the caller.
 class KeepingReport : public IssueSink {
  public:
-  KeepingReport(IssueSink& report, std::vector<ImportIssue>& kept, std::size_t keep)
-      : report_(report), kept_(kept), keep_(keep) {}
+  KeepingReport(IssueSink& csv, IssueSink& xlsx, std::vector<ImportIssue>& kept, std::size_t keep)
+      : csv_(csv), xlsx_(xlsx), kept_(kept), keep_(keep) {}
+  void header_row(const std::vector<std::string>& headers) override {
+    csv_.header_row(headers);
+    xlsx_.header_row(headers);
+  }
   void issue(const ImportIssue& issue) override {
-    report_.issue(issue);
-    if (kept_.size() < keep_) kept_.push_back(issue);
+    csv_.issue(issue);
+    xlsx_.issue(issue);
+    if (kept_.size() < keep_) {
+      kept_.push_back(issue);
+      kept_.back().row = nullptr;  // the record does not outlive this call
+    }
   }
 
  private:
-  IssueSink& report_;
+  IssueSink& csv_;
+  IssueSink& xlsx_;
   std::vector<ImportIssue>& kept_;
   std::size_t keep_;
 };
 
 }  // namespace
+
+std::string ContactImportError::message(MessageLanguage language) const {
+  return refusal_text(reason_, detail_, language).message;
+}
+
+std::string refusal_message(const ImportSummary& summary, MessageLanguage language) {
+  const IssueText text = refusal_text(summary.refused_reason, summary.refused, language);
+  return text.message + (text.advice.empty() ? "" : ". " + std::string(text.advice));
+}
 
 fs::path default_import_report(const Config& config, const std::string& stem, bool dry_run) {
   const std::time_t t = std::time(nullptr);
@@ -63,23 +84,30 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
   options.default_province = args.province;
   if (!args.map.empty()) {
     if (auto error = parse_column_overrides(args.map, options.overrides))
-      throw ContactImportError(*error, true);
+      throw ContactImportError("bad_map", *error);
   }
   std::ifstream in(args.file, std::ios::binary);
   if (!in)
-    throw ContactImportError("cannot read " + args.file.string() + ": " + std::strerror(errno), false);
+    throw ContactImportError("file_unreadable", args.file.string() + ": " + std::strerror(errno));
   options.categories = load_categories(db);
 
   ContactImportResult r;
   r.report = args.report;
+  // --report names either file; the other goes beside it.
+  if (r.report.extension() == ".xlsx") r.report.replace_extension(".csv");
   std::error_code ec;
   if (r.report.has_parent_path()) fs::create_directories(r.report.parent_path(), ec);
   std::ofstream report_out(r.report, std::ios::binary);
   if (!report_out)
-    throw ContactImportError("cannot write the report " + r.report.string() + ": " +
-                             std::strerror(errno),
-                             false);
-  CsvIssueReport report(report_out);
+    throw ContactImportError("report_unwritable", r.report.string() + ": " + std::strerror(errno));
+  CsvIssueReport report(report_out, args.language);
+  r.report_xlsx = fs::path(r.report).replace_extension(".xlsx");
+  std::unique_ptr<XlsxIssueReport> xlsx;
+  try {
+    xlsx = std::make_unique<XlsxIssueReport>(r.report_xlsx, args.language);
+  } catch (const ReportError& e) {
+    throw ContactImportError("report_unwritable", e.what());
+  }
 
   const auto started = std::chrono::steady_clock::now();
   HouseholdImport import(options);
@@ -100,13 +128,21 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
   std::unique_ptr<WriteBehindSink> behind;
   if (store) behind = std::make_unique<WriteBehindSink>(*store, [&store] { store->finish(); });
   HouseholdSink& sink = behind ? static_cast<HouseholdSink&>(*behind) : counting;
-  KeepingReport keeping(report, r.issues, args.keep_issues);
+  KeepingReport keeping(report, *xlsx, r.issues, args.keep_issues);
   r.summary = import.run(in, sink, keeping, progress);
   if (!r.summary.refused.empty()) {
     report_out.close();
+    xlsx.reset();
     fs::remove(r.report, ec);
+    fs::remove(r.report_xlsx, ec);
     return r;
   }
+  try {
+    xlsx->close();
+  } catch (const ReportError& e) {
+    throw ContactImportError("report_unwritable", e.what());
+  }
+  r.report_xlsx_rows = xlsx->records();
   if (behind) behind->finish();
   report_out.flush();
   r.report_rows = report.written();
@@ -138,7 +174,7 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
   return r;
 }
 
-json::object import_json(const ContactImportResult& r) {
+json::object import_json(const ContactImportResult& r, MessageLanguage language) {
   const ImportSummary& s = r.summary;
   auto counts = [](const std::map<std::string, std::uint64_t>& m) {
     json::object o;
@@ -164,15 +200,20 @@ json::object import_json(const ContactImportResult& r) {
                    {"by_language", counts(s.by_language)},
                    {"report", r.report.string()},
                    {"report_rows", r.report_rows},
+                   {"report_xlsx", r.report_xlsx.string()},
+                   {"report_xlsx_rows", r.report_xlsx_rows},
                    {"seconds", r.seconds}};
   json::array issues;
-  for (const auto& i : r.issues)
+  for (const auto& i : r.issues) {
+    const IssueText text = issue_text(i, language);
     issues.push_back(json::object{{"line", i.line},
                                   {"column", i.column},
                                   {"value", i.value},
                                   {"severity", std::string(severity_name(i.severity))},
                                   {"reason", i.reason},
-                                  {"message", i.message}});
+                                  {"message", text.message},
+                                  {"advice", std::string(text.advice)}});
+  }
   out["issues"] = std::move(issues);
   if (r.written) {
     out["inserted"] = r.inserted;

@@ -4,8 +4,11 @@
 // Contract:
 //  - import_contacts() streams `file` through campaigns::HouseholdImport into the store (or,
 //    dry_run, only counts), writes every rejected or suspicious row to the CSV report at
-//    `report` (UTF-8 with a BOM), records the run in `imports` and the audit log as `actor`.
-//  - Throws ContactImportError for a bad --map, an unreadable file or an unwritable report;
+//    `report` (UTF-8 with a BOM) and the rows an officer must fix, with their original cells, to
+//    the workbook beside it (`report` with the extension .xlsx, engine/import_report.hpp), both
+//    in `language`; records the run in `imports` and the audit log as `actor`.
+//  - Throws ContactImportError for a bad --map, an unreadable file or an unwritable report
+//    (its reason() a code of campaigns/import_messages, worded by message(language));
 //    a whole file refused (not UTF-8, unusable header) comes back in summary.refused with
 //    nothing written and the report removed. SQLite errors propagate.
 //
@@ -28,12 +31,16 @@ namespace loa::engine {
 
 class ContactImportError : public std::runtime_error {
  public:
-  ContactImportError(std::string message, bool bad_map)
-      : std::runtime_error(std::move(message)), bad_map_(bad_map) {}
-  bool bad_map() const { return bad_map_; }  // the column overrides are at fault (usage)
+  // `detail` is English, for what(); message() words it for people.
+  ContactImportError(std::string reason, std::string detail)
+      : std::runtime_error(detail), reason_(std::move(reason)), detail_(std::move(detail)) {}
+  bool bad_map() const { return reason_ == "bad_map"; }  // the column overrides (usage)
+  const std::string& reason() const { return reason_; }
+  std::string message(campaigns::MessageLanguage language) const;
 
  private:
-  bool bad_map_;
+  std::string reason_;  // bad_map, file_unreadable, report_unwritable
+  std::string detail_;
 };
 
 struct ContactImportOptions {
@@ -45,6 +52,7 @@ struct ContactImportOptions {
   std::filesystem::path report;
   std::string actor;
   std::size_t keep_issues = 0;  // the first this many issues also come back in the result
+  campaigns::MessageLanguage language = campaigns::MessageLanguage::kVi;  // of the reports
 };
 
 struct ContactImportResult {
@@ -55,6 +63,8 @@ struct ContactImportResult {
   std::uint64_t unchanged = 0;
   std::uint64_t report_rows = 0;
   std::filesystem::path report;
+  std::filesystem::path report_xlsx;  // the rows to fix, with their original cells
+  std::uint64_t report_xlsx_rows = 0;
   double seconds = 0;
   std::vector<campaigns::ImportIssue> issues;  // the first keep_issues of the report's rows
 };
@@ -67,6 +77,12 @@ ContactImportResult import_contacts(
 std::filesystem::path default_import_report(const Config& config, const std::string& stem,
                                             bool dry_run);
 
-boost::json::object import_json(const ContactImportResult& result);
+// The result for the API, issues worded in `language`.
+boost::json::object import_json(const ContactImportResult& result,
+                                campaigns::MessageLanguage language);
+
+// The words for a whole file refused (summary.refused_reason), in `language`.
+std::string refusal_message(const campaigns::ImportSummary& summary,
+                            campaigns::MessageLanguage language);
 
 }  // namespace loa::engine

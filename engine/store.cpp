@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "engine/embedded.hpp"
+#include "templates/text_fold.hpp"
 
 namespace loa::engine {
 
@@ -80,6 +81,17 @@ std::vector<Migration> migrations() {
 }
 
 namespace {
+// loa_fold(text): templates::fold_text(), for SQL. NULL folds to ''.
+void sql_fold(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* text = sqlite3_value_text(argv[0]);
+  const int bytes = sqlite3_value_bytes(argv[0]);
+  const std::string folded =
+      text ? templates::fold_text(std::string_view(reinterpret_cast<const char*>(text),
+                                                   static_cast<std::size_t>(bytes)))
+           : std::string();
+  sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+}
+
 void ensure_ledger(SQLite::Database& db) {
   db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -97,6 +109,8 @@ MigrationReport migrate(SQLite::Database& db) {
   MigrationReport report;
   try {
     ensure_ledger(db);
+    // Migrations that backfill a folded column (0011_household_search) call the one fold.
+    db.createFunction("loa_fold", 1, true, nullptr, &sql_fold);
     report.from_version = report.to_version = schema_version(db);
     const auto all = migrations();
     const int known = all.empty() ? 0 : all.back().version;

@@ -87,6 +87,23 @@ const std::vector<SqlCase> sql_cases = {
     {"less or equal", R"(household_code <= "DL-02")", "h.household_code <= ?", {s("DL-02")}},
     {"greater", R"(household_code > "DL-02")", "h.household_code > ?", {s("DL-02")}},
     {"greater or equal", R"(household_code >= "DL-02")", "h.household_code >= ?", {s("DL-02")}},
+    // `~`: contains, on the folded column, with the value folded the same way.
+    {"contains folds the value",
+     R"(name ~ "NGUYỄN  Văn")",
+     "instr(h.name_folded, ?) > 0",
+     {s("nguyen van")}},
+    {"contains on a commune",
+     R"(commune ~ "Ea Tu")",
+     "instr(h.commune_folded, ?) > 0",
+     {s("ea tu")}},
+    {"contains d finds đ",
+     R"(village ~ "Buôn Đôn")",
+     "instr(h.village_folded, ?) > 0",
+     {s("buon don")}},
+    {"contains no spaces",
+     R"(name~"an"and not village~"b")",
+     "(instr(h.name_folded, ?) > 0 AND (instr(h.village_folded, ?) > 0) IS NOT 1)",
+     {s("an"), s("b")}},
     {"no spaces",
      R"(category="a"and(language="b"))",
      "(h.category = ? AND h.language = ?)",
@@ -306,6 +323,11 @@ const std::vector<ErrorCase> error_cases = {
     {"has_zalo with argument", R"(has_zalo("x"))", 10, "'has_zalo()' takes no arguments"},
     {"function arguments unclosed", R"(has_phone("a" "b"))", 15,
      "expected ',' or ')' in the arguments of 'has_phone'"},
+    {"contains on a field without a folded column", R"(category = "a" and language ~ "vi")", 20,
+     "'~' (contains, ignoring accents and case) works on commune, village, name"},
+    {"contains an integer", R"(name ~ 3)", 8, "'~' looks for text"},
+    {"contains nothing", R"(name ~ "  ")", 8, "'~' needs some text"},
+    {"contains on an unknown field", R"(nmae ~ "a")", 1, "unknown field 'nmae'"},
     {"error in the second branch", R"(category = "a" or (language = "b" and villag = "c"))", 39,
      "unknown field 'villag'; did you mean 'village'?"},
 };
@@ -416,8 +438,8 @@ TEST(AudienceFilter, ParameterLimit) {
 
 TEST(AudienceFilter, ColumnNamesComeFromTheFieldTable) {
   FieldTable table;
-  table.fields = {{"commune", "x.commune_name", FieldType::kText},
-                  {"members", "x.member_count", FieldType::kInteger}};
+  table.fields = {{"commune", "x.commune_name", FieldType::kText, ""},
+                  {"members", "x.member_count", FieldType::kInteger, ""}};
   table.opt_out_sms_column = "x.sms_off";
   table.opt_out_zalo_column = "x.zalo_off";
   table.has_zalo_column = "x.zalo";

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "campaigns/import_messages.hpp"
+
 #include <sstream>
 
 namespace loa::campaigns {
@@ -153,6 +155,152 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// Phone cells as Excel and officers write them: each becomes its number with a warning (or a
+// fix), or is refused with a Vietnamese reason that says what to do.
+struct PhoneSpelling {
+  const char* label;
+  const char* cell;
+  const char* e164;    // "" when the phone is refused
+  const char* reason;  // the issue raised
+  IssueSeverity severity;
+  const char* vi;  // the issue's Vietnamese message
+};
+
+class HouseholdImportPhoneSpellings : public ::testing::TestWithParam<PhoneSpelling> {};
+
+TEST_P(HouseholdImportPhoneSpellings, RepairsOrRefusesInVietnamese) {
+  const auto& c = GetParam();
+  Collect out;
+  auto s = import_text(kHeader + "7,DL-01-0000007,Lê Văn An,\"" + c.cell +
+                           "\",Kinh,vi,Hộ nghèo,Thôn 2,Xã Ea Kao,Buôn Ma Thuột,không\r\n",
+                       out);
+  ASSERT_TRUE(s.refused.empty()) << s.refused;
+  ASSERT_EQ(out.households.size(), 1u) << c.label;  // the household is kept either way
+  EXPECT_EQ(out.households[0].phone_e164, c.e164) << c.label;
+  EXPECT_EQ(out.households[0].phone_raw, c.cell);
+  if (*c.reason == '\0') {
+    EXPECT_TRUE(out.issues.empty()) << out.issues[0].reason;
+    return;
+  }
+  const ImportIssue* issue = out.find(c.reason);
+  ASSERT_NE(issue, nullptr) << c.label << ": no issue " << c.reason;
+  EXPECT_EQ(issue->severity, c.severity);
+  EXPECT_EQ(issue->column, "Số điện thoại");
+  EXPECT_EQ(issue->value, c.cell);
+  const IssueText text = issue_text(*issue, MessageLanguage::kVi);
+  EXPECT_EQ(text.message, c.vi);
+  EXPECT_FALSE(text.advice.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, HouseholdImportPhoneSpellings,
+    ::testing::Values(
+        PhoneSpelling{"scientific with country code", "8.4912345678E+10", "+84912345678",
+                      "phone_scientific", IssueSeverity::kWarning,
+                      "Số dạng khoa học của Excel đã được đổi thành +84912345678"},
+        PhoneSpelling{"scientific without the zero", "9.12345683E+8", "+84912345683",
+                      "phone_scientific", IssueSeverity::kWarning,
+                      "Số dạng khoa học của Excel đã được đổi thành +84912345683"},
+        PhoneSpelling{"scientific lower case, decimal comma", "9,12345683e+08", "+84912345683",
+                      "phone_scientific", IssueSeverity::kWarning,
+                      "Số dạng khoa học của Excel đã được đổi thành +84912345683"},
+        PhoneSpelling{"scientific rounded by Excel", "8.49123457E+10", "", "phone_excel_rounded",
+                      IssueSeverity::kWarning,
+                      "Excel đã làm tròn số này; định dạng cột là Văn bản (Text) rồi xuất lại"},
+        PhoneSpelling{"scientific rounded, short", "9.1234568E+8", "", "phone_excel_rounded",
+                      IssueSeverity::kWarning,
+                      "Excel đã làm tròn số này; định dạng cột là Văn bản (Text) rồi xuất lại"},
+        PhoneSpelling{"apostrophe", "'0912345682", "+84912345682", "phone_apostrophe",
+                      IssueSeverity::kFixed, "Đã bỏ dấu nháy ' trước số"},
+        PhoneSpelling{"two numbers", "0912345684 / 0987654321", "+84912345684",
+                      "phone_second_number", IssueSeverity::kWarning,
+                      "Ô có hai số: dùng số đầu, số thứ hai (+84987654321) được lưu làm số phụ"},
+        PhoneSpelling{"two numbers with a semicolon", "0912345684;0987654321", "+84912345684",
+                      "phone_second_number", IssueSeverity::kWarning,
+                      "Ô có hai số: dùng số đầu, số thứ hai (+84987654321) được lưu làm số phụ"},
+        PhoneSpelling{"a note", "0912345685 (chồng)", "+84912345685", "phone_note",
+                      IssueSeverity::kWarning,
+                      "Đã tách ghi chú (chồng) khỏi số điện thoại và lưu vào thuộc tính "
+                      "phone_note"},
+        PhoneSpelling{"full-width digits",
+                      "\xEF\xBC\x90\xEF\xBC\x99\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93"
+                      "\xEF\xBC\x94\xEF\xBC\x95\xEF\xBC\x96\xEF\xBC\x98\xEF\xBC\x96",
+                      "+84912345686", "phone_full_width", IssueSeverity::kFixed,
+                      "Đã đổi chữ số toàn khổ (full-width) thành chữ số thường"},
+        PhoneSpelling{"decimal suffix", "0912345687.0", "+84912345687", "phone_decimal_suffix",
+                      IssueSeverity::kFixed, "Đã bỏ phần thập phân (.0) mà Excel thêm vào số"},
+        PhoneSpelling{"decimal suffix without the zero", "912345687.0", "+84912345687",
+                      "phone_leading_zero", IssueSeverity::kFixed,
+                      "Đã thêm lại số 0 đầu bị mất: +84912345687"},
+        PhoneSpelling{"grouping parentheses are not a note", "(091) 234-5688", "+84912345688", "",
+                      IssueSeverity::kFixed, ""},
+        PhoneSpelling{"a letter is still refused", "0912 34x 5689", "", "phone_invalid_character",
+                      IssueSeverity::kWarning, "Số điện thoại có chữ hoặc ký hiệu lạ"}),
+    [](const ::testing::TestParamInfo<PhoneSpelling>& param) {
+      std::string name = param.param.label;
+      for (auto& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return name;
+    });
+
+TEST(HouseholdImport, SecondPhoneAndNoteAreKeptAsAttributes) {
+  Collect out;
+  import_text(kHeader + "1,A,An,\"0912345684 / 0987654321 (vợ)\",Kinh,vi,Hộ nghèo,T,Xã X,H,có\r\n",
+              out);
+  ASSERT_EQ(out.households.size(), 1u);
+  const auto& attrs = out.households[0].attributes;
+  auto attr = [&](const std::string& key) {
+    for (const auto& [k, v] : attrs)
+      if (k == key) return v;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(out.households[0].phone_e164, "+84912345684");
+  EXPECT_EQ(attr("phone_secondary"), "+84987654321");
+  EXPECT_EQ(attr("phone_note"), "vợ");
+}
+
+TEST(HouseholdImport, RejectedRowsCarryTheirRecordAndIssuesTheirAdvice) {
+  struct Rows : Collect {
+    void header_row(const std::vector<std::string>& h) override { headers = h; }
+    void issue(const ImportIssue& i) override {
+      Collect::issue(i);
+      rows.push_back(i.row ? std::vector<std::string>(i.row->begin(), i.row->end())
+                           : std::vector<std::string>{});
+    }
+    std::vector<std::string> headers;
+    std::vector<std::vector<std::string>> rows;
+  } out;
+  import_text(kHeader + "1,A,An,0912345678,Kinh,vi,Hộ khá,T,Xã X,H,có\r\n" +
+                  "2,A,Ba,0912345678,Kinh,vi,Hộ nghèo,T,Xã X,H,có\r\n" +
+                  "3,A,Ba,0912345679,Kinh,vi,Hộ nghèo,T,Xã X,H,có\r\n",
+              out);
+  ASSERT_EQ(out.headers.size(), 11u);
+  EXPECT_EQ(out.headers[3], "Số điện thoại");
+  const ImportIssue* unknown = out.find("unknown_category");
+  ASSERT_NE(unknown, nullptr);
+  const auto at = static_cast<std::size_t>(unknown - out.issues.data());
+  ASSERT_EQ(out.rows[at].size(), 11u);
+  EXPECT_EQ(out.rows[at][6], "Hộ khá");
+  EXPECT_EQ(issue_text(*unknown, MessageLanguage::kVi).message,
+            "Không phải đối tượng của chương trình (các loại: Hộ nghèo, Hộ cận nghèo, Hộ mới "
+            "thoát nghèo)");
+  // The checks across rows run once the records are gone.
+  const ImportIssue* dup = out.find("duplicate_code");
+  ASSERT_NE(dup, nullptr);
+  EXPECT_TRUE(out.rows[static_cast<std::size_t>(dup - out.issues.data())].empty());
+}
+
+TEST(HouseholdImport, TheReportsOwnColumnsAreIgnoredOnReimport) {
+  Collect out;
+  auto s = import_text(
+      "Mã hộ,Số điện thoại,Phân loại hộ,Xã,Dòng,Mức độ,Mã lý do,Lý do,Cách sửa\r\n"
+      "A,0912345678,Hộ nghèo,X,2,cảnh báo,phone_note,ghi chú,Ghi chú để ở cột Ghi chú.\r\n",
+      out);
+  ASSERT_TRUE(s.refused.empty()) << s.refused;
+  ASSERT_EQ(out.households.size(), 1u);
+  EXPECT_TRUE(out.households[0].attributes.empty());
+}
+
 TEST(HouseholdImport, SharedPhonesAndRepeatedCodesAreFlaggedAcrossRows) {
   Collect out;
   auto s = import_text(kHeader +
@@ -169,7 +317,11 @@ TEST(HouseholdImport, SharedPhonesAndRepeatedCodesAreFlaggedAcrossRows) {
   const ImportIssue* dup = out.find("duplicate_code");
   ASSERT_NE(dup, nullptr);
   EXPECT_EQ(dup->line, 5u);
-  EXPECT_NE(dup->message.find("line 4"), std::string::npos) << dup->message;
+  EXPECT_EQ(dup->detail, "4");
+  EXPECT_EQ(issue_text(*dup, MessageLanguage::kVi).message,
+            "Mã hộ đã có ở dòng 4; dòng sau được dùng");
+  EXPECT_EQ(issue_text(*dup, MessageLanguage::kEn).message,
+            "household code already on line 4; this later row wins");
 }
 
 TEST(HouseholdImport, NoCodeAndNoPhoneIsRejected) {
@@ -191,8 +343,13 @@ TEST(HouseholdImport, RefusesWindows1258NamingTheFirstBadLine) {
   options.categories = categories();
   auto s = HouseholdImport(options).run(in, out, out);
   ASSERT_FALSE(s.refused.empty());
-  EXPECT_NE(s.refused.find("line 3"), std::string::npos) << s.refused;
-  EXPECT_NE(s.refused.find("not UTF-8"), std::string::npos) << s.refused;
+  EXPECT_EQ(s.refused_reason, "file_not_utf8");
+  EXPECT_EQ(refusal_text(s.refused_reason, s.refused, MessageLanguage::kVi).message,
+            "Dòng 3: tệp không phải UTF-8 (xuất theo bảng mã Windows-1258 hay mã cũ?). Chưa "
+            "nhập gì");
+  EXPECT_NE(refusal_text(s.refused_reason, s.refused, MessageLanguage::kEn)
+                .message.find("line 3: the file is not UTF-8"),
+            std::string::npos);
   EXPECT_TRUE(out.households.empty()) << "rows were imported from a mis-encoded file";
 }
 
@@ -254,11 +411,21 @@ TEST(HouseholdImport, OversizedRowsAreRejectedAndTheRestImported) {
 TEST(HouseholdImport, ReportIsCsvWithBom) {
   std::ostringstream os;
   CsvIssueReport report(os);
-  report.issue({12, "Số điện thoại", "0262, 38", IssueSeverity::kWarning, "phone_landline",
-                "a landline"});
+  report.issue({12, "Số điện thoại", "0262, 38", IssueSeverity::kWarning, "phone_landline", ""});
   EXPECT_EQ(os.str(),
-            "\xEF\xBB\xBFline,column,value,severity,reason,message\r\n"
-            "12,Số điện thoại,\"0262, 38\",warning,phone_landline,a landline\r\n");
+            "\xEF\xBB\xBF"
+            "Dòng,Cột,Giá trị,Mức độ,Mã lý do,Lý do,Cách sửa\r\n"
+            "12,Số điện thoại,\"0262, 38\",cảnh báo,phone_landline,"
+            "Số máy bàn (mã vùng 02x): không nhận được SMS và Zalo,"
+            "Ghi số di động của hộ nếu có.\r\n");
+  std::ostringstream en;
+  CsvIssueReport english(en, MessageLanguage::kEn);
+  english.issue({12, "Số điện thoại", "0262", IssueSeverity::kWarning, "phone_landline", ""});
+  EXPECT_EQ(en.str(),
+            "\xEF\xBB\xBFline,column,value,severity,reason,message,advice\r\n"
+            "12,Số điện thoại,0262,warning,phone_landline,"
+            "a landline number (area code 02x): cannot receive SMS or Zalo messages,"
+            "Give the household's mobile number if it has one.\r\n");
 }
 
 }  // namespace

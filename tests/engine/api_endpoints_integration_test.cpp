@@ -76,8 +76,8 @@ class ApiEndpoints : public ::testing::Test {
   }
   static HttpResult call(const std::string& method, const std::string& target,
                          const std::string& token, const std::string& body = "",
-                         const std::string& type = "application/json") {
-    std::vector<std::pair<std::string, std::string>> headers;
+                         const std::string& type = "application/json",
+                         std::vector<std::pair<std::string, std::string>> headers = {}) {
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
     if (!body.empty()) headers.emplace_back("Content-Type", type);
     return http_request(daemon_->http_port(), method, target, body, headers, 60000);
@@ -147,14 +147,17 @@ TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
   EXPECT_EQ(d.at("accepted").as_int64() + d.at("rejected").as_int64(), d.at("rows").as_int64());
   EXPECT_FALSE(d.at("issues").as_array().empty());
   EXPECT_TRUE(d.at("issues").as_array()[0].as_object().contains("line"));
+  EXPECT_FALSE(d.at("issues").as_array()[0].at("advice").as_string().empty());
+  EXPECT_TRUE(std::filesystem::exists(std::string(d.at("report_xlsx").as_string())));
   EXPECT_TRUE(std::filesystem::exists(std::string(d.at("report").as_string())));
 
   // The CLI's own dry run of the same file finds the same numbers.
   auto cli = loa("contacts import --dry-run " + (fixtures_dir() / "households-sample.csv").string());
   ASSERT_EQ(cli.exit_code, 0) << cli.output;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(cli.output, m, std::regex(R"(rejected\s+([0-9,]+))")));
-  EXPECT_EQ(std::regex_replace(m[1].str(), std::regex(","), ""),
+  // Vietnamese by default: "bị loại", numbers grouped with dots.
+  ASSERT_TRUE(std::regex_search(cli.output, m, std::regex(R"(bị loại\s+([0-9.]+))"))) << cli.output;
+  EXPECT_EQ(std::regex_replace(m[1].str(), std::regex("\\."), ""),
             std::to_string(d.at("rejected").as_int64()));
 
   import_sample();
@@ -170,6 +173,16 @@ TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
   auto latin = call("POST", "/api/v1/contacts/import", *op_,
                     "M\xe3 h\xf4,S\xf4 \xf0i\xean tho\xe1i\n1,2\n", "text/csv");
   EXPECT_EQ(latin.status, 422) << latin.body;
+  EXPECT_NE(json_of(latin).at("error").as_string().find("Dòng 1: tệp không phải UTF-8"),
+            json::string::npos)
+      << latin.body;
+  auto latin_en =
+      call("POST", "/api/v1/contacts/import", *op_, "M\xe3 h\xf4,S\xf4 \xf0i\xean tho\xe1i\n1,2\n",
+           "text/csv", {{"Accept-Language", "en-US,en;q=0.9,vi;q=0.8"}});
+  EXPECT_EQ(latin_en.status, 422) << latin_en.body;
+  EXPECT_NE(json_of(latin_en).at("error").as_string().find("line 1: the file is not UTF-8"),
+            json::string::npos)
+      << latin_en.body;
 
   // List pages by id; search by phone in any spelling, by code, by name.
   auto page = json_of(call("GET", "/api/v1/contacts?limit=2", *viewer_));
@@ -188,6 +201,17 @@ TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
   EXPECT_EQ(household.at("phone"), "+84363709137");
   auto by_name = json_of(call("GET", "/api/v1/contacts?q=H%E1%BB%93ng%20Nga", *viewer_));
   EXPECT_GE(by_name.at("items").as_array().size(), 1u);
+  // Without accents, in capitals, or with accents in capitals: the same households.
+  for (const char* q : {"hong%20nga", "HONG%20NGA", "H%E1%BB%92NG%20NGA", "tran%20hong"}) {
+    auto folded = json_of(call("GET", std::string("/api/v1/contacts?q=") + q, *viewer_));
+    bool found = false;
+    for (const auto& h : folded.at("items").as_array())
+      found |= h.at("household_code") == "DL-01-0000002";
+    EXPECT_TRUE(found) << q;
+    if (std::string_view(q) != "tran%20hong") {
+      EXPECT_EQ(folded.at("items").as_array().size(), by_name.at("items").as_array().size()) << q;
+    }
+  }
   auto filtered = json_of(call("GET", "/api/v1/contacts?limit=500&filter=" +
                                           std::string("category%20%3D%20%22poor%22"),
                                       *viewer_));

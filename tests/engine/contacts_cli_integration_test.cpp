@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <SQLiteCpp/Statement.h>
+
 #include "engine/store.hpp"
 #include "tests/support/test_dirs.hpp"
 
@@ -19,8 +21,11 @@ using loa::test::write_file;
 
 class ContactsCli : public ::testing::Test {
  protected:
-  test::CommandResult loa(const std::string& args) {
-    return run_command("LOA_DAEMON_DATA_DIR=" + data_.string() + " " + loa_binary().string() +
+  // Officers read Vietnamese, the default; `english` runs as LANG=en_US.UTF-8.
+  test::CommandResult loa(const std::string& args, bool english = false) {
+    return run_command("env -u LC_ALL -u LC_MESSAGES LANG=" +
+                       std::string(english ? "en_US.UTF-8" : "vi_VN.UTF-8") +
+                       " LOA_DAEMON_DATA_DIR=" + data_.string() + " " + loa_binary().string() +
                        " " + args);
   }
   int households() {
@@ -32,40 +37,107 @@ class ContactsCli : public ::testing::Test {
   std::string fixture_ = (fixtures_dir() / "households-sample.csv").string();
 };
 
-TEST_F(ContactsCli, ImportsTheSampleAndWritesTheReport) {
+// The path printed after `label` in the summary, up to " (".
+std::string path_after(const std::string& output, const std::string& label) {
+  const auto at = output.find(label);
+  if (at == std::string::npos) return {};
+  const auto from = at + label.size();
+  return output.substr(from, output.find(" (", from) - from);
+}
+
+TEST_F(ContactsCli, ImportsTheSampleAndWritesTheReportInVietnamese) {
   auto r = loa("contacts import " + fixture_);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("rows read                              3,000"), std::string::npos)
+  EXPECT_NE(r.output.find("số dòng đã đọc                         3.000"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("unknown_category"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Không phải đối tượng của chương trình"), std::string::npos) << r.output;
   const int n = households();
   EXPECT_GT(n, 2900);
-  EXPECT_NE(r.output.find("inserted " + std::to_string(n / 1000) + "," +
-                          std::to_string(n % 1000)),
+  EXPECT_NE(r.output.find("thêm mới " + std::to_string(n / 1000) + "." + std::to_string(n % 1000)),
             std::string::npos)
       << r.output;
-  // The report exists, names its rows, and is where the summary says.
-  const auto at = r.output.find("Report: ");
-  ASSERT_NE(at, std::string::npos);
-  const std::string path = r.output.substr(at + 8, r.output.find(" (", at) - at - 8);
+  // The reports exist, name their rows, and are where the summary says.
+  const std::string path = path_after(r.output, "Báo cáo: ");
   std::ifstream report(path);
-  ASSERT_TRUE(report.is_open()) << path;
+  ASSERT_TRUE(report.is_open()) << path << "\n" << r.output;
   std::string header;
   std::getline(report, header);
-  EXPECT_NE(header.find("line,column,value,severity,reason,message"), std::string::npos);
+  EXPECT_NE(header.find("Dòng,Cột,Giá trị,Mức độ,Mã lý do,Lý do,Cách sửa"), std::string::npos)
+      << header;
+  const std::string xlsx = path_after(r.output, "Báo cáo Excel (các dòng cần sửa): ");
+  EXPECT_TRUE(std::filesystem::exists(xlsx)) << r.output;
 
   auto again = loa("contacts import " + fixture_);
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_NE(again.output.find("inserted 0, updated 0, unchanged"), std::string::npos)
+  EXPECT_NE(again.output.find("thêm mới 0, cập nhật 0, không đổi"), std::string::npos)
       << again.output;
   EXPECT_EQ(households(), n);
+}
+
+TEST_F(ContactsCli, EnglishWithLangEn) {
+  auto r = loa("contacts import " + fixture_, true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("rows read                              3,000"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("not a programme category"), std::string::npos) << r.output;
+  std::ifstream report(path_after(r.output, "Report: "));
+  std::string header;
+  std::getline(report, header);
+  EXPECT_NE(header.find("line,column,value,severity,reason,message,advice"), std::string::npos);
 }
 
 TEST_F(ContactsCli, DryRunWritesNothing) {
   auto r = loa("contacts import --dry-run " + fixture_);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("dry run, nothing written"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("chạy thử, chưa ghi gì"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(data_ / "loa.db"));
+  r = loa("contacts import --dry-run " + fixture_, true);
+  EXPECT_NE(r.output.find("dry run, nothing written"), std::string::npos) << r.output;
+}
+
+// The spellings Excel gives a phone column: repaired with a warning, or refused with what to
+// do; the workbook holds the rows to fix with their original cells.
+TEST_F(ContactsCli, ExcelPhoneCellsAndTheWorkbookReport) {
+  write_file(dir_ / "excel.csv",
+             "Mã hộ,Họ và tên chủ hộ,Số điện thoại,Phân loại hộ,Xã\r\n"
+             "A1,Nguyễn Văn An,8.4912345678E+10,Hộ nghèo,Xã Ea Tu\r\n"
+             "A2,Trần Thị Bình,8.49123457E+10,Hộ nghèo,Xã Ea Tu\r\n"
+             "A3,Lê Văn Cường,'0912345682,Hộ nghèo,Xã Ea Tu\r\n"
+             "A4,Phạm Thị Dung,0912345684 / 0987654321,Hộ nghèo,Xã Ea Tu\r\n"
+             "A5,Y Ŏn Niê,0912345685 (chồng),Hộ nghèo,Xã Ea Tu\r\n"
+             "A6,H'Hen Ƀuôn Ya,0912345687.0,Hộ khá,Xã Ea Tu\r\n");
+  auto r = loa("contacts import " + (dir_ / "excel.csv").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("phone_excel_rounded"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Excel đã làm tròn số này; định dạng cột là Văn bản (Text) rồi xuất lại"),
+            std::string::npos)
+      << r.output;
+  auto db = open_store(data_ / "loa.db", StoreMode::kReadOnly);
+  auto phone = [&db](const std::string& code) {
+    SQLite::Statement st(db,
+                         "SELECT COALESCE(phone_e164, '') FROM households WHERE "
+                         "household_code = ?");
+    st.bind(1, code);
+    return st.executeStep() ? st.getColumn(0).getString() : std::string("(absent)");
+  };
+  EXPECT_EQ(phone("A1"), "+84912345678");
+  EXPECT_EQ(phone("A2"), "");
+  EXPECT_EQ(phone("A3"), "+84912345682");
+  EXPECT_EQ(phone("A4"), "+84912345684");
+  EXPECT_EQ(phone("A5"), "+84912345685");
+  EXPECT_EQ(phone("A6"), "(absent)");  // rejected: not a programme category
+
+  const std::string xlsx = path_after(r.output, "Báo cáo Excel (các dòng cần sửa): ");
+  auto sheet = run_command("unzip -p '" + xlsx + "' xl/worksheets/sheet1.xml", 30);
+  ASSERT_EQ(sheet.exit_code, 0) << sheet.output;
+  // The original header and cells, then the reason and the advice.
+  for (const char* text : {"Số điện thoại", "Trần Thị Bình", "8.49123457E+10", "H'Hen Ƀuôn Ya",
+                           "Hộ khá", "Cách sửa", "phone_excel_rounded", "Excel đã làm tròn số này",
+                           "Gõ lại số đúng vào ô", "Sửa thành một trong các loại trên."})
+    EXPECT_NE(sheet.output.find(text), std::string::npos) << text;
+  // The row that loa repaired by itself is no work for the officer.
+  EXPECT_EQ(sheet.output.find("Lê Văn Cường"), std::string::npos);
 }
 
 TEST_F(ContactsCli, RefusesAWindows1258File) {
@@ -74,14 +146,14 @@ TEST_F(ContactsCli, RefusesAWindows1258File) {
              "ngh\xE8o,X\r\n");
   auto r = loa("contacts import " + (dir_ / "cp1258.csv").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("line 3: the file is not UTF-8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Dòng 3: tệp không phải UTF-8"), std::string::npos) << r.output;
   EXPECT_EQ(households(), 0);
 }
 
 TEST_F(ContactsCli, MissingFileAndBadMapAreClearErrors) {
   auto r = loa("contacts import " + (dir_ / "nope.csv").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("cannot read"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Không đọc được tệp"), std::string::npos) << r.output;
   r = loa("contacts import --map 'SĐT=telephone' " + fixture_);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("unknown field 'telephone'"), std::string::npos) << r.output;

@@ -22,6 +22,7 @@
 
 #include "campaigns/csv_reader.hpp"
 #include "campaigns/household_import.hpp"
+#include "campaigns/import_messages.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {
@@ -100,8 +101,11 @@ struct Collect : HouseholdSink, IssueSink {
     FUZZ_CHECK(!h.category.empty(), "an accepted household without a category");
   }
   void issue(const ImportIssue& i) override {
-    FUZZ_CHECK(i.line >= 1, "an issue without a line: " + i.message);
-    FUZZ_CHECK(!i.reason.empty(), "an issue without a reason: " + i.message);
+    FUZZ_CHECK(i.line >= 1, "an issue without a line: " + i.reason);
+    FUZZ_CHECK(!i.reason.empty(), "an issue without a reason: " + i.detail);
+    // Every reason the import raises has its words and advice in the table.
+    FUZZ_CHECK(!issue_text(i, MessageLanguage::kVi).advice.empty(),
+               "a reason without Vietnamese words: " + i.reason);
   }
   std::uint64_t written = 0;
   std::uint64_t last_line = 0;
