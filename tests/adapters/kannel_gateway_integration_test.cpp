@@ -175,6 +175,23 @@ TEST_F(KannelTest, TransportFailuresAreRetryable) {
   EXPECT_EQ(r.reason, "http request timed out");
 }
 
+// smsbox stopped (SIGTERM) after it queued the message in bearerbox and before it answered:
+// the request went out whole and the connection closed unanswered. Kannel may still deliver
+// the message and report it, so this is kMaybeSent, not kRetryable: the dispatcher waits for
+// the receipt before it tries again (engine/dispatcher.hpp).
+TEST_F(KannelTest, AConnectionCutAfterSendsmsWentOutIsMaybeSent) {
+  MockGateway mock([](const MockRequest&) {
+    MockResponse r;
+    r.cut = true;
+    return r;
+  });
+  auto gateway = make_gateway("kannel", settings(mock), harness_.context());
+  const SendResult r = harness_.send_one(*gateway, sms("2295", "+84901234567", "Xin chào"));
+  EXPECT_EQ(r.outcome, SendClass::kMaybeSent) << r.reason;
+  EXPECT_EQ(r.reason, "connection closed after the request was sent, before any answer");
+  EXPECT_EQ(mock.requests().size(), 1u);
+}
+
 TEST_F(KannelTest, AnswersABatchInOrderAndRefusesUnsendableMessages) {
   MockGateway mock([](const MockRequest& req) {
     const auto to = FormParams::from_target(req.target).get("to").value_or("");
