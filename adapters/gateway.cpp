@@ -10,6 +10,7 @@ std::string_view to_string(SendClass c) {
     case SendClass::kUnreachable: return "unreachable";
     case SendClass::kThrottled: return "throttled";
     case SendClass::kAuth: return "auth";
+    case SendClass::kMaybeSent: return "maybe_sent";
   }
   return "unknown";
 }

@@ -36,6 +36,10 @@ enum class SendClass {
   kUnreachable,  // no Zalo account (-118), outside the OA window (-230): fall back
   kThrottled,    // the gateway asks us to slow down: the route backs off, no attempt spent
   kAuth,         // credentials expired: refresh the token, retry once
+  // The whole request went out and the connection ended before any answer: the gateway may
+  // have taken the message (a Kannel smsbox stopped after queuing it). Retried only after its
+  // receipt had time to arrive (engine/dispatcher.hpp), so a receipt can cancel the retry.
+  kMaybeSent,
 };
 std::string_view to_string(SendClass c);
 

@@ -48,6 +48,8 @@ class HttpCategory final : public boost::system::error_category {
         return "invalid http request";
       case HttpErrc::kBusy:
         return "too many http requests in flight";
+      case HttpErrc::kNoAnswer:
+        return "connection closed after the request was sent, before any answer";
     }
     return "unknown http error";
   }
@@ -500,15 +502,28 @@ void HttpClient::State::finish_done() noexcept {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     t->response.status = status;
+    // Read before the handle is recycled: the request bytes curl wrote (headers, and a small
+    // body sent with them) and the body bytes it uploaded.
+    long request_bytes = 0;
+    curl_off_t body_bytes = 0;
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &body_bytes);
+    const auto body = static_cast<curl_off_t>(t->request.body.size());
+    const bool sent_whole = request_bytes > 0 && (body_bytes >= body || request_bytes > body);
     recycle_easy(easy);
     std::string origin;
     std::swap(origin, t->origin);
     error_code ec;
     if (rc != CURLE_OK) {
       ec = classify(rc, t->too_large);
-      // Sent once, no answer, and the re-send stopped here or refused by a server now gone.
+      // Empty reply or a reset while reading, with nothing of an answer: did the request get
+      // out whole first? Then the server may have acted on it, and the caller must know.
+      if (status == 0 && sent_whole && (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR))
+        ec = HttpErrc::kNoAnswer;
+      // An at-most-once request that went out once and got no answer: libcurl's own re-send was
+      // stopped here, or refused by a server now gone. Never "connection refused" (not sent).
       if (t->request.at_most_once && t->sends > 0 && status == 0 && ec != HttpErrc::kTimeout) {
-        ec = HttpErrc::kOther;
+        ec = HttpErrc::kNoAnswer;
       }
       try {
         t->response.detail = t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(rc);

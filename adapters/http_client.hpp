@@ -99,6 +99,9 @@ enum class HttpErrc {
   kOther,           // anything else from the transport: reset, empty reply, bad framing, ...
   kInvalidRequest,  // a bad URL, a scheme other than http(s), a bad method, header or timeout
   kBusy,            // max_in_flight requests are already in flight
+  // The whole request was sent, then the connection was closed or reset before a status line
+  // came: the server may have acted on it. (A timeout stays kTimeout.)
+  kNoAnswer,
 };
 
 const boost::system::error_category& http_category();

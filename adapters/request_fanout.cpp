@@ -44,6 +44,8 @@ SendResult classify_transport(boost::system::error_code ec) {
     r.outcome = SendClass::kThrottled;
   } else if (ec == HttpErrc::kInvalidRequest) {
     r.outcome = SendClass::kPermanent;
+  } else if (ec == HttpErrc::kNoAnswer) {
+    r.outcome = SendClass::kMaybeSent;
   } else {
     r.outcome = SendClass::kRetryable;
   }

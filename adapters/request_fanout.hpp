@@ -34,10 +34,11 @@
 
 namespace loa::adapters {
 
-// A transport failure: nothing is known about the message. Timeouts, refused or reset
-// connections, TLS and DNS failures are kRetryable (the gateway deduplicates by our id where
-// it can, DESIGN.md 3.2); the client's own push-back (kBusy) is kThrottled; a request the client
-// refused to build (kInvalidRequest: a bad URL in the config) is kPermanent.
+// A transport failure: nothing is known about the message. Timeouts, refused connections,
+// connections reset before the request got out, TLS and DNS failures are kRetryable (the gateway
+// deduplicates by our id where it can, DESIGN.md 3.2); the client's own push-back (kBusy) is
+// kThrottled; a request the client refused to build (kInvalidRequest: a bad URL in the config) is
+// kPermanent; a request sent whole and then cut off without an answer (kNoAnswer) is kMaybeSent.
 SendResult classify_transport(boost::system::error_code ec);
 
 // What an HTTP status says on its own (RFC 9110 §15), for answers the adapter's own rules do

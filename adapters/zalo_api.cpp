@@ -42,6 +42,7 @@ SendResult classify_zalo_answer(boost::system::error_code ec, const HttpResponse
   if (ec) {
     if (ec == HttpErrc::kBusy) return failure(SendClass::kThrottled, ec.message());
     if (ec == HttpErrc::kInvalidRequest) return failure(SendClass::kPermanent, ec.message());
+    if (ec == HttpErrc::kNoAnswer) return failure(SendClass::kMaybeSent, ec.message());
     return failure(SendClass::kRetryable, ec.message());
   }
   const std::string http = "http " + std::to_string(response.status);

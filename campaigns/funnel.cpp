@@ -11,7 +11,7 @@ Funnel campaign_funnel(SQLite::Database& db, long long campaign_id) {
   SQLite::Statement st(
       db,
       "SELECT state, CASE WHEN state = 'failed' THEN last_error ELSE '' END AS reason, "
-      "COUNT(*), SUM(CASE WHEN state IN ('sent', 'delivered') OR sent_at IS NOT NULL "
+      "COUNT(*), SUM(CASE WHEN state IN ('sent', 'delivered', 'unknown') OR sent_at IS NOT NULL "
       "THEN cost_vnd ELSE 0 END) FROM outbox WHERE campaign_id = ? GROUP BY state, reason");
   st.bind(1, static_cast<std::int64_t>(campaign_id));
   while (st.executeStep()) {
@@ -30,6 +30,8 @@ Funnel campaign_funnel(SQLite::Database& db, long long campaign_id) {
       f.expired += n;
     else if (state == "cancelled")
       f.cancelled += n;
+    else if (state == "unknown")
+      f.unknown += n;
     else if (state == "failed") {
       f.failed += n;
       f.failed_by_reason.emplace_back(st.getColumn(1).getString(), n);

@@ -26,6 +26,7 @@ struct Funnel {
   long long failed = 0;
   long long expired = 0;
   long long cancelled = 0;
+  long long unknown = 0;  // sent, and no receipt came within the route's receipt timeout
   std::vector<std::pair<std::string, long long>> failed_by_reason;  // most frequent first
   long long cost_vnd = 0;
   long long replies = 0;
@@ -34,7 +35,7 @@ struct Funnel {
   std::vector<std::pair<std::string, long long>> fallbacks;
 
   long long total() const {
-    return planned + queued + sent + delivered + failed + expired + cancelled;
+    return planned + queued + sent + delivered + failed + expired + cancelled + unknown;
   }
 };
 

@@ -256,11 +256,13 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         // kSent: also fills in a delivered row whose receipt beat its `sent`.
         "UPDATE outbox SET state = CASE WHEN state = 'delivered' THEN state ELSE 'sent' END, "
         "provider_id = CASE WHEN ?2 = '' THEN provider_id ELSE ?2 END, "
+        "delivered_at = CASE WHEN delivered_at < ?4 THEN ?4 ELSE delivered_at END, "
         "attempts = MAX(attempts, ?3), sent_at = ?4, updated_at = ?5 "
         "WHERE id = ?1 AND (state IN ('planned', 'queued') OR "
         "(state = 'delivered' AND sent_at IS NULL))",
         // kDelivered
-        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, "
+        "UPDATE outbox SET state = 'delivered', "
+        "delivered_at = CASE WHEN sent_at > ?2 THEN sent_at ELSE ?2 END, "
         "provider_id = CASE WHEN provider_id = '' THEN ?3 ELSE provider_id END, "
         "attempts = MAX(attempts, ?4), updated_at = ?5 "
         "WHERE id = ?1 AND state <> 'delivered'",
@@ -268,7 +270,7 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         "UPDATE outbox SET state = 'failed', last_error = ?2, "
         "provider_id = CASE WHEN provider_id = '' THEN ?3 ELSE provider_id END, "
         "attempts = MAX(attempts, ?4), updated_at = ?5 "
-        "WHERE id = ?1 AND state IN ('planned', 'queued', 'sent')",
+        "WHERE id = ?1 AND state IN ('planned', 'queued', 'sent', 'unknown')",
         // kFailed. ?5 = 1 when the channel reported the household unreachable: with a
         // fallback channel left, the row moves to it (planned again, body to be rendered by
         // the enqueuer, attempts from zero) instead of failing. SET reads the old row.
@@ -308,7 +310,8 @@ SQLite::Statement& OutboxEventApplier::stmt(Stmt which) {
         "SELECT campaign_id, created_at, id FROM outbox WHERE household_id = ?1 "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
         // kOrphan
-        "INSERT INTO orphan_receipts(message_ref, event, provider_id, at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO orphan_receipts(message_ref, event, provider_id, at) "
+        "VALUES (?1, ?2, ?3, ?4)",
     };
     slot = std::make_unique<SQLite::Statement>(db_, kSql[which]);
   }
@@ -347,20 +350,25 @@ int OutboxEventApplier::apply(const std::vector<OutboxEvent>& events) {
       changed += apply_reply(e, now);
       continue;
     }
-    const std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
+    std::string at = e.at_ms > 0 ? format_epoch_ms(e.at_ms) : now;
     const auto id = static_cast<std::int64_t>(e.message_id);
     // One read tells whether the message is known and gives its facts for the statistics
     // (into a member, so its strings' storage is reused from event to event).
     const bool known = id > 0 && rows_.read(e.message_id, before_);
     if (!known) {
       // A receipt for an id the outbox does not know is kept and counted as orphaned.
-      if (e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered) {
-        ++orphans_;
-        run(kOrphan, std::to_string(e.message_id), std::string(to_string(e.kind)), e.provider_id,
-            at);
-      }
+      // A replay of one already kept (the same id, kind and provider id) is not.
+      if (e.kind == Kind::kDelivered || e.kind == Kind::kUndelivered)
+        orphans_ += run(kOrphan, std::to_string(e.message_id), std::string(to_string(e.kind)),
+                        e.provider_id, at);
       continue;
     }
+    // Delivery times are monotonic: a receipt stamped before its send (the gateway's clock,
+    // or a receipt that raced the send's answer) counts as delivered when it was sent. The
+    // send's time is loa's own, taken before the request left, so loa's clock wins.
+    if (e.kind == Kind::kDelivered && before_.sent_at_ms &&
+        (e.at_ms > 0 ? e.at_ms : parse_iso_ms(now).value_or(0)) < *before_.sent_at_ms)
+      at = format_epoch_ms(*before_.sent_at_ms);
     // The history row is written with the batch's others at the end (flush_history): it
     // depends on nothing the UPDATE below changes.
     history_.push_back({id, &e, at});
@@ -474,12 +482,15 @@ void OutboxEventApplier::count(const OutboxEvent& e, const OutboxRowFacts& befor
       } else if (before.state == "cancelled") {
         --c.cancelled;
         if (is_opt_out_reason(before.last_error)) --c.opted_out;
+      } else if (before.state == "unknown") {
+        --c.unknown;  // the receipt came after the timeout
       }
       count_sent();
       ++c.delivered;
       if (before.sent_at_ms) ++c.ttd[delivery_bucket(std::max(0LL, at_ms - *before.sent_at_ms))];
       break;
     case Kind::kUndelivered:
+      if (before.state == "unknown") --c.unknown;
       count_sent();
       count_failure(e.reason.empty() ? std::string("undelivered") : e.reason);
       break;

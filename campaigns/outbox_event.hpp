@@ -19,9 +19,15 @@
 // it can be news:
 //   sent         planned|queued              -> sent      provider_id, attempts, sent_at
 //                delivered without sent_at      (state kept; provider_id, sent_at filled in)
-//   delivered    any state but delivered     -> delivered delivered_at (a real receipt wins)
-//   undelivered  planned|queued|sent         -> failed    last_error (planned: the receipt
+//   delivered    any state but delivered     -> delivered delivered_at (a real receipt wins,
+//                                                         over `unknown` too)
+//   undelivered  planned|queued|sent|unknown -> failed    last_error (planned: the receipt
 //                                                         beat its `sent`, as for delivered)
+//   (unknown     sent, no receipt within the route's timeout: campaigns/receipt_timeout.hpp)
+// Delivery times are monotonic: delivered_at is never before sent_at. sent_at is loa's clock
+// when the request left (engine/dispatcher.cpp); a receipt stamped earlier (the gateway's
+// clock, or a receipt that raced its send's answer) is recorded at sent_at, in the outbox and
+// in delivery_history, so loa's clock wins.
 //   failed       planned|queued              -> failed    last_error, attempts; but when the
 //                                               reason starts with "unreachable" and the row
 //                                               has a fallback channel: -> planned on that
@@ -35,14 +41,16 @@
 // Every status event of a known message is also kept in delivery_history, once per message
 // and kind, with its time (so a `failed` receipt after `delivered`, which the outbox refuses,
 // is still on record, and time-to-delivery can be reported); a receipt for an id the outbox
-// does not know is stored in orphan_receipts and counted (orphans()). A reply's phone is
+// does not know is stored in orphan_receipts once (by id, kind and provider id: a replay
+// adds nothing) and counted (orphans()). A reply's phone is
 // normalised to E.164 before it is matched and stored; the reply is stored with status `new`
 // for the reply rules (campaigns/reply_handler.hpp).
 // Every change sets updated_at, and every change is counted in the statistics summary
-// (campaigns/stats_summary.hpp) in the same transaction, once per apply() call. Events for unknown ids, and events their row's state
-// refuses, change nothing and are not errors. Applying a batch twice changes nothing more,
-// so redelivery (at-least-once from the stream) is harmless; the one exception is a reply
-// without a provider_id, which cannot be told from a second identical message and is kept.
+// (campaigns/stats_summary.hpp) in the same transaction, once per apply() call. Events for unknown
+// ids, and events their row's state refuses, change nothing and are not errors. Applying a batch
+// twice changes nothing more, so redelivery (at-least-once from the stream) is harmless; the one
+// exception is a reply without a provider_id, which cannot be told from a second identical message
+// and is kept.
 //
 // Thread-safety: the codec is pure. OutboxEventApplier and apply_outbox_events use their
 // Database from one thread at a time (the store writer's).
@@ -107,8 +115,8 @@ class OutboxEventApplier {
   // Inside the caller's transaction. Returns the number of rows changed (outbox rows
   // updated plus replies inserted); the other events were ignored.
   int apply(const std::vector<OutboxEvent>& events);
-  // Receipts of the last apply() whose message the outbox does not know (stored in
-  // orphan_receipts, not applied).
+  // Receipts of the last apply() whose message the outbox does not know, newly stored in
+  // orphan_receipts (not applied; a replay of one already stored is not counted).
   int orphans() const { return orphans_; }
 
  private:

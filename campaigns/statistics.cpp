@@ -43,7 +43,7 @@ std::string sums() {
   std::string sql =
       "SUM(s.planned), SUM(s.queued), SUM(s.sent), SUM(s.delivered), SUM(s.failed), "
       "SUM(s.expired), SUM(s.cancelled), SUM(s.fallback), SUM(s.replied), SUM(s.opted_out), "
-      "SUM(s.cost_vnd)";
+      "SUM(s.cost_vnd), SUM(s.unknown)";
   for (std::size_t i = 0; i < kDeliveryBuckets; ++i) sql += ", SUM(s.ttd_" + std::to_string(i) + ")";
   return sql;
 }
@@ -59,12 +59,12 @@ void bind(SQLite::Statement& st, const StatsQuery& q) {
   if (q.campaign_id) st.bind(3, static_cast<std::int64_t>(*q.campaign_id));
 }
 
-// Columns from `first`: the 11 counters, then the histogram.
+// Columns from `first`: the 12 counters, then the histogram.
 void read_counters(SQLite::Statement& st, int first, StatsRow& row) {
   auto& c = row.counters;
-  long long* fields[] = {&c.planned, &c.queued,   &c.sent,    &c.delivered,
-                         &c.failed,  &c.expired,  &c.cancelled, &c.fallback,
-                         &c.replied, &c.opted_out, &c.cost_vnd};
+  long long* fields[] = {&c.planned, &c.queued,    &c.sent,      &c.delivered,
+                         &c.failed,  &c.expired,   &c.cancelled, &c.fallback,
+                         &c.replied, &c.opted_out, &c.cost_vnd,  &c.unknown};
   int i = first;
   for (long long* f : fields) *f = st.getColumn(i++).getInt64();
   for (auto& b : c.ttd) b = st.getColumn(i++).getInt64();

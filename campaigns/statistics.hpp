@@ -1,6 +1,6 @@
 // Delivery statistics for operators and the programme's reports: the funnel (planned, queued,
-// sent, delivered, failed by reason, expired, cancelled, fallback used, replied, opted out,
-// cost in VND) and time to delivery at p50 and p95, for any range of days, in total or broken
+// sent, delivered, failed by reason, expired, cancelled, unknown, fallback used, replied, opted
+// out, cost in VND) and time to delivery at p50 and p95, for any range of days, in total or broken
 // down by campaign, day, channel, route, carrier, commune/ward, legacy district, language or
 // category.
 //

@@ -24,15 +24,15 @@ std::string upsert_sql() {
   sql += kKeyColumns;
   sql +=
       ", planned, queued, sent, delivered, failed, expired, cancelled, fallback, replied, "
-      "opted_out, cost_vnd";
+      "opted_out, cost_vnd, unknown";
   for (std::size_t i = 0; i < kDeliveryBuckets; ++i) sql += ", ttd_" + std::to_string(i);
   sql += ") VALUES (?";
-  for (int i = 1; i < 9 + 11 + static_cast<int>(kDeliveryBuckets); ++i) sql += ", ?";
+  for (int i = 1; i < 9 + 12 + static_cast<int>(kDeliveryBuckets); ++i) sql += ", ?";
   sql += ") ON CONFLICT(";
   sql += kKeyColumns;
   sql += ") DO UPDATE SET ";
-  const char* counters[] = {"planned", "queued",    "sent",     "delivered", "failed", "expired",
-                            "cancelled", "fallback", "replied", "opted_out", "cost_vnd"};
+  const char* counters[] = {"planned",   "queued",   "sent",    "delivered", "failed",   "expired",
+                            "cancelled", "fallback", "replied", "opted_out", "cost_vnd", "unknown"};
   bool first = true;
   auto add = [&](const std::string& c) {
     sql += (first ? "" : ", ") + c + " = " + c + " + excluded." + c;
@@ -45,7 +45,7 @@ std::string upsert_sql() {
 
 bool all_zero(const StatsCounters& c) {
   if (c.planned || c.queued || c.sent || c.delivered || c.failed || c.expired || c.cancelled ||
-      c.fallback || c.replied || c.opted_out || c.cost_vnd)
+      c.fallback || c.replied || c.opted_out || c.cost_vnd || c.unknown)
     return false;
   for (long long n : c.ttd)
     if (n) return false;
@@ -109,8 +109,8 @@ void StatsDeltas::apply(SQLite::Database& db) {
     for (const std::string* s : {&k.day, &k.channel, &k.route, &k.carrier, &k.commune,
                                  &k.district, &k.language, &k.category})
       up.bindNoCopy(++i, *s);
-    for (long long n : {c.planned, c.queued, c.sent, c.delivered, c.failed, c.expired,
-                        c.cancelled, c.fallback, c.replied, c.opted_out, c.cost_vnd})
+    for (long long n : {c.planned, c.queued, c.sent, c.delivered, c.failed, c.expired, c.cancelled,
+                        c.fallback, c.replied, c.opted_out, c.cost_vnd, c.unknown})
       up.bind(++i, static_cast<std::int64_t>(n));
     for (long long n : c.ttd) up.bind(++i, static_cast<std::int64_t>(n));
     if (!reasons) {

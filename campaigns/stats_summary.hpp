@@ -9,6 +9,7 @@
 //   results applier (outbox_event)    sent, delivered, failed by reason, expired, cancelled,
 //                                     fallback, replied, opted_out, cost_vnd, time to delivery
 //   end of campaign, cancel           expired, cancelled (count_outbox_rows, before the UPDATE)
+//   receipt timeout                   unknown (count_outbox_rows); a late receipt takes it back
 //
 // Thread-safety: a StatsDeltas is a plain value; apply() uses its Database from the caller's
 // thread inside the caller's transaction.
@@ -54,7 +55,8 @@ struct StatsKey {
 
 struct StatsCounters {
   long long planned = 0, queued = 0, sent = 0, delivered = 0, failed = 0, expired = 0,
-            cancelled = 0, fallback = 0, replied = 0, opted_out = 0, cost_vnd = 0;
+            cancelled = 0, fallback = 0, replied = 0, opted_out = 0, cost_vnd = 0,
+            unknown = 0;  // sent, no receipt within the route's receipt timeout
   std::array<long long, kDeliveryBuckets> ttd{};
   std::map<std::string, long long> failures;  // reason -> delta
 };
@@ -106,9 +108,9 @@ class OutboxRowReader {
 };
 
 // Adds COUNT(*) of the outbox rows that `where` selects (aliases: o = outbox, h = households)
-// to `counter` ("queued", "expired", "cancelled"; also opted_out for rows whose last_error is
-// an opt-out when counter is "cancelled"), grouped by summary key, in one statement. Call it
-// before the UPDATE that moves those rows. `bind` binds the where clause's parameters.
+// to `counter` ("queued", "expired", "cancelled", "unknown"; also opted_out for rows whose
+// last_error is an opt-out when counter is "cancelled"), grouped by summary key, in one statement.
+// Call it before the UPDATE that moves those rows. `bind` binds the where clause's parameters.
 void count_outbox_rows(SQLite::Database& db, std::string_view counter, std::string_view where,
                        const std::function<void(SQLite::Statement&)>& bind);
 

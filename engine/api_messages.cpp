@@ -37,8 +37,8 @@ constexpr const char* kMessageColumns =
     "o.fallback, o.route, o.language, o.state, o.attempts, o.last_error, o.units, o.cost_vnd, "
     "o.priority, o.created_at, o.updated_at, o.sent_at, o.delivered_at, o.provider_id, "
     "o.expires_at, o.body";
-constexpr const char* kStates[] = {"planned", "queued",    "sent",     "delivered",
-                                   "failed",  "expired",   "cancelled"};
+constexpr const char* kStates[] = {"planned", "queued",  "sent",      "delivered",
+                                   "failed",  "expired", "cancelled", "unknown"};
 constexpr std::int64_t kMaxRetryBatch = 100000;  // messages one retry call may touch
 
 json::object message_json(SQLite::Statement& st) {
@@ -77,7 +77,7 @@ std::string checked_state(const std::optional<std::string>& state, const std::st
     if (*state == s) return *state;
   throw ApiError(400,
                  "unknown status '" + *state +
-                     "' (planned, queued, sent, delivered, failed, expired, cancelled)",
+                     "' (planned, queued, sent, delivered, failed, expired, cancelled, unknown)",
                  {}, parameter);
 }
 
@@ -101,7 +101,7 @@ void add_message_endpoints(Router& router, const Services& services) {
               R"json({"parameters":[
                   {"name":"phone","in":"query","schema":{"type":"string"},"description":"any spelling: 0912 345 678, +84912345678"},
                   {"name":"campaign","in":"query","schema":{"type":"string"}},
-                  {"name":"status","in":"query","schema":{"type":"string","enum":["planned","queued","sent","delivered","failed","expired","cancelled"]}},
+                  {"name":"status","in":"query","schema":{"type":"string","enum":["planned","queued","sent","delivered","failed","expired","cancelled","unknown"]}},
                   {"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":500}},
                   {"name":"cursor","in":"query","schema":{"type":"string"}}],
                  "responses":{"200":{"description":"{items: [message], next_cursor}"}}})json",

@@ -54,7 +54,7 @@ void add_stats_endpoints(Router& router, const Services& services) {
        std::string(R"json({"description":"From the summary tables kept by the store writer: fast at millions of messages. Days are the local dates (Asia/Ho_Chi_Minh) on which messages were planned.","parameters":[)json") +
            kRangeParameters +
            R"json(,{"name":"by","in":"query","description":"comma-separated breakdowns: campaign, day, channel, route, carrier, commune, district, language, category","schema":{"type":"string"}}],
-       "responses":{"200":{"description":"{from, to, campaign, total: row, by: {breakdown: [row]}}; a row: group, label, planned, queued, sent, delivered, failed, expired, cancelled, fallback, replied, opted_out, cost_vnd, failed_by_reason, delivery_rate, time_to_delivery_p50_s, time_to_delivery_p95_s"},"404":{"description":"no such campaign"}}})json",
+       "responses":{"200":{"description":"{from, to, campaign, total: row, by: {breakdown: [row]}}; a row: group, label, planned, queued, sent, delivered, failed, expired, cancelled, unknown, fallback, replied, opted_out, cost_vnd, failed_by_reason, delivery_rate, time_to_delivery_p50_s, time_to_delivery_p95_s"},"404":{"description":"no such campaign"}}})json",
        [](Request& req) {
          const campaigns::StatsQuery q = range_of(req);
          std::vector<campaigns::Breakdown> by;

@@ -80,11 +80,19 @@ json::object funnel_json(const Funnel& f) {
   json::object reasons, fallbacks;
   for (const auto& [reason, n] : f.failed_by_reason) reasons[reason] = n;
   for (const auto& [from, n] : f.fallbacks) fallbacks[from] = n;
-  return json::object{
-      {"planned", f.planned},     {"queued", f.queued},  {"sent", f.sent},
-      {"delivered", f.delivered}, {"failed", f.failed},  {"expired", f.expired},
-      {"cancelled", f.cancelled}, {"total", f.total()},  {"failed_by_reason", std::move(reasons)},
-      {"cost_vnd", f.cost_vnd},   {"replies", f.replies}, {"fallbacks", std::move(fallbacks)}};
+  return json::object{{"planned", f.planned},
+                      {"queued", f.queued},
+                      {"sent", f.sent},
+                      {"delivered", f.delivered},
+                      {"failed", f.failed},
+                      {"expired", f.expired},
+                      {"cancelled", f.cancelled},
+                      {"unknown", f.unknown},
+                      {"total", f.total()},
+                      {"failed_by_reason", std::move(reasons)},
+                      {"cost_vnd", f.cost_vnd},
+                      {"replies", f.replies},
+                      {"fallbacks", std::move(fallbacks)}};
 }
 
 json::object campaign_json(const Campaign& c) {

@@ -110,6 +110,7 @@ void print_funnel(const Funnel& f) {
               << std::right << std::setw(10) << count_text(n) << "\n";
   line("expired", f.expired);
   line("cancelled", f.cancelled);
+  line("unknown", f.unknown);
   for (const auto& [from, n] : f.fallbacks)
     std::cout << "  fallback    " << count_text(n) << " from " << from
               << " (the household was unreachable there)\n";

@@ -255,6 +255,17 @@ const std::vector<KeySpec>& key_specs() {
       route_n(p + "burst", [gw](Config& c) { return &gw(c).burst; }, 1, 100000,
               "Units the route may send at once above its rate (1: every second stays "
               "within the rate plus one message)");
+      route_n(
+          p + "receipt_timeout_hours", [gw](Config& c) { return &gw(c).receipt_timeout_hours; }, 1,
+          8760,
+          "A message sent on this route with no delivery receipt after this many hours "
+          "becomes 'unknown' (a final state; a later receipt still upgrades it)");
+      route_n(
+          p + "retry_unknown_after_s", [gw](Config& c) { return &gw(c).retry_unknown_after_s; }, 0,
+          86400,
+          "A send cut off after the request went out (the gateway may have it) is retried "
+          "no sooner than this, nor before the breaker's cooldown ends, so its receipt can "
+          "arrive and cancel the retry");
       route_n(p + "simulator.latency_ms",
               [gw](Config& c) { return &gw(c).simulator.latency_ms; }, 0, 600000,
               "Simulator: time the simulated gateway takes to answer a send");
@@ -296,8 +307,11 @@ const std::vector<KeySpec>& key_specs() {
     d("retry_max_ms", &DispatcherConfig::retry_max_ms, 1, 86400000, "Longest retry delay");
     d("breaker_failures", &DispatcherConfig::breaker_failures, 1, 1000000,
       "Consecutive failed sends that open a route's circuit breaker");
+    d("breaker_first_cooldown_ms", &DispatcherConfig::breaker_first_cooldown_ms, 1, 86400000,
+      "How long a breaker that has just opened waits before one probe send; each reopening "
+      "doubles it, up to breaker_cooldown_ms, and a successful send resets it");
     d("breaker_cooldown_ms", &DispatcherConfig::breaker_cooldown_ms, 1, 86400000,
-      "How long an open breaker waits before one probe send");
+      "The longest an open breaker waits before one probe send");
     d("throttle_backoff_ms", &DispatcherConfig::throttle_backoff_ms, 1, 3600000,
       "How long a route rests after its gateway asked to slow down");
     d("results_backlog", &DispatcherConfig::results_backlog, 0, 10000000,

@@ -102,6 +102,13 @@ struct RouteGatewayConfig {
   // The number or short code households write to on this route's account; named in replies
   // to a household when its campaign sets no campaign.reply_number.
   std::string reply_number;
+  // A message `sent` with no receipt this long becomes `unknown` (engine/receipt_timeout.hpp).
+  // 72 h: SMSCs keep retrying a switched-off handset for up to a few days (SMPP validity
+  // periods default to 48-72 h), and later receipts still upgrade `unknown`.
+  int receipt_timeout_hours = 72;
+  // A send cut off without an answer (kMaybeSent) is retried no sooner than this, so that the
+  // gateway's receipt, if it took the message, can arrive and cancel the retry.
+  int retry_unknown_after_s = 60;
   SimulatorConfig simulator;
   // [routes.<route>.options]: the gateway adapter's own settings (url, username, token_file…),
   // passed to it as they are; each adapter checks and documents its keys. Secrets are never
@@ -149,7 +156,8 @@ struct DispatcherConfig {
   int retry_base_ms = 2000;         // backoff: base * 2^(attempt-1), with jitter...
   int retry_max_ms = 600000;        // ...up to this
   int breaker_failures = 20;        // consecutive failed sends that open a route's breaker
-  int breaker_cooldown_ms = 30000;  // open this long, then one probe (half-open)
+  int breaker_first_cooldown_ms = 1000;  // first opening: this long, then one probe...
+  int breaker_cooldown_ms = 30000;       // ...doubling with each opening up to this
   int throttle_backoff_ms = 1000;   // a throttled gateway is left alone this long
   int results_backlog = 20000;      // results stream entries before dispatchers wait
   int idle_ms = 200;                // poll interval of an empty route

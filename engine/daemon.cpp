@@ -285,6 +285,10 @@ void Daemon::start() {
           return planner_settings(config, db, c);
         },
         std::chrono::seconds(1), std::chrono::seconds(config.planner.stale_after_seconds));
+    campaigns::ReceiptTimeouts timeouts;
+    for (const char* route : kRouteNames)
+      timeouts[route] = std::chrono::hours(route_gateway(config, route).receipt_timeout_hours);
+    p.scheduler->set_receipt_timeouts(std::move(timeouts));
     p.scheduler->start();
   }
 

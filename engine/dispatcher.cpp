@@ -27,7 +27,7 @@ namespace {
 
 // The route's failure counters and send-duration histogram (engine/metrics.hpp), found once.
 struct RouteMetrics {
-  metrics::Counter *retryable, *auth, *throttled, *permanent, *unreachable;
+  metrics::Counter *retryable, *auth, *throttled, *permanent, *unreachable, *maybe_sent;
   metrics::Histogram* send_duration;
 };
 
@@ -43,11 +43,15 @@ const RouteMetrics& route_metrics(const std::string& route) {
                         "Failed gateway sends by the adapter's error class",
                         {{"route", route}, {"class", cls}});
   };
-  RouteMetrics m{failure("retryable"), failure("auth"),       failure("throttled"),
-                 failure("permanent"), failure("unreachable"),
-                 &reg.histogram("loa_send_duration_seconds",
-                                "Time one gateway call (a batch of sends) took",
-                                {{"route", route}})};
+  RouteMetrics m{
+      failure("retryable"),
+      failure("auth"),
+      failure("throttled"),
+      failure("permanent"),
+      failure("unreachable"),
+      failure("maybe_sent"),
+      &reg.histogram("loa_send_duration_seconds", "Time one gateway call (a batch of sends) took",
+                     {{"route", route}})};
   return by_route.emplace(route, m).first->second;
 }
 
@@ -97,7 +101,9 @@ DispatcherSettings DispatcherSettings::from(const Config& config, std::string_vi
   s.retry_base = std::chrono::milliseconds(d.retry_base_ms);
   s.retry_max = std::chrono::milliseconds(d.retry_max_ms);
   s.breaker_failures = d.breaker_failures;
+  s.breaker_first_cooldown = std::chrono::milliseconds(d.breaker_first_cooldown_ms);
   s.breaker_cooldown = std::chrono::milliseconds(d.breaker_cooldown_ms);
+  s.retry_unknown_after = std::chrono::seconds(route_gateway(config, route).retry_unknown_after_s);
   s.throttle_backoff = std::chrono::milliseconds(d.throttle_backoff_ms);
   s.results_backlog = d.results_backlog;
   s.idle = std::chrono::milliseconds(d.idle_ms);
@@ -120,7 +126,9 @@ Dispatcher::Dispatcher(boost::asio::io_context& io, std::shared_ptr<RedisClient>
       gateway_(std::move(gateway)),
       settings_(settings),
       clock_(clock),
-      breaker_(settings.breaker_failures, settings.breaker_cooldown),
+      breaker_(settings.breaker_failures, settings.breaker_first_cooldown,
+               settings.breaker_cooldown,
+               [this](const CircuitBreaker::Transition& t) { log_breaker(t); }),
       frequency_script_("frequency_cap", std::string(embedded_file("lua/frequency_cap.lua"))),
       counters_(std::make_unique<Counters>()),
       rng_(std::random_device{}()) {}
@@ -197,6 +205,20 @@ DispatcherStats Dispatcher::stats() const {
   s.redis_errors = counters_->redis_errors;
   s.breaker_opened = breaker_.times_opened();
   return s;
+}
+
+void Dispatcher::log_breaker(const CircuitBreaker::Transition& t) const {
+  using State = CircuitBreaker::State;
+  if (t.to == State::kOpen)
+    spdlog::warn(
+        "dispatcher {}: circuit breaker {} -> open after {} consecutive failures; "
+        "probing again in {} ms",
+        route(), to_string(t.from), t.failures, t.cooldown.count());
+  else if (t.to == State::kHalfOpen)
+    spdlog::info("dispatcher {}: circuit breaker open -> half-open: one probe send", route());
+  else
+    spdlog::info("dispatcher {}: circuit breaker {} -> closed: the gateway answers again", route(),
+                 to_string(t.from));
 }
 
 double Dispatcher::jitter() {
@@ -417,6 +439,9 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
     for (const auto& m : candidates)
       batch.push_back({std::to_string(m.id), m.channel, m.phone, m.zalo_user, m.body, m.units});
     const auto send_started = std::chrono::steady_clock::now();
+    // A `sent` is stamped when the request left, not when its answer came: a receipt can
+    // arrive before the answer, and delivery times must not be negative.
+    const long long send_started_ms = wall_ms();
     auto results = co_await send(std::move(batch));
     const auto steady_now = std::chrono::steady_clock::now();
     const RouteMetrics& metrics = route_metrics(route());
@@ -435,6 +460,7 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
           ops.push_back(std::move(op));
           auto e = event(OutboxEvent::Kind::kSent, m);
           e.provider_id = r.provider_id;
+          e.at_ms = send_started_ms;
           events.push_back(std::move(e));
           ++counters_->sent;
           breaker_.record_success();
@@ -452,25 +478,39 @@ awaitable<void> Dispatcher::handle(PopResult pop, bool probe) {
           break;
         case SendClass::kRetryable:
         case SendClass::kAuth:
-          (r.outcome == SendClass::kAuth ? metrics.auth : metrics.retryable)->add();
+        case SendClass::kMaybeSent: {
+          const bool maybe_sent = r.outcome == SendClass::kMaybeSent;
+          (maybe_sent                      ? metrics.maybe_sent
+           : r.outcome == SendClass::kAuth ? metrics.auth
+                                           : metrics.retryable)
+              ->add();
           // A failed probe says the route is still down, not that this message is bad: it
           // spends no attempt, or a long outage would fail the messages that happened to be
           // probed (one per cooldown) while the others wait.
           if (!probe) ++m.attempts;
-          if (breaker_.record_failure(steady_now))
-            spdlog::warn("dispatcher {}: circuit breaker open after repeated failures ({}); "
-                         "probing again in {} ms",
-                         route(), r.reason, settings_.breaker_cooldown.count());
+          breaker_.record_failure(steady_now);
           if (m.attempts >= settings_.max_attempts) {
             final_op(std::to_string(m.id));
             events.push_back(event(OutboxEvent::Kind::kFailed, m, r.reason));
             ++counters_->failed;
-          } else {
-            retry_op(m, retry_delay(m.attempts, settings_.retry_base, settings_.retry_max,
-                                    jitter()));
-            ++counters_->retried;
+            break;
           }
+          auto delay = retry_delay(m.attempts, settings_.retry_base, settings_.retry_max, jitter());
+          if (maybe_sent) {
+            // The gateway may have the message and may still report it: wait for its receipt
+            // (which cancels this retry) at least retry_unknown_after, and at least until the
+            // breaker would let a send through again.
+            const auto reopen = std::chrono::duration_cast<std::chrono::microseconds>(
+                breaker_.reopen_at() - steady_now);
+            delay = std::max({delay, std::chrono::microseconds(settings_.retry_unknown_after),
+                              breaker_.state() == CircuitBreaker::State::kClosed
+                                  ? std::chrono::microseconds(0)
+                                  : reopen});
+          }
+          retry_op(m, delay);
+          ++counters_->retried;
           break;
+        }
         case SendClass::kPermanent:
         case SendClass::kUnreachable:
           // The gateway answered: the route works, the message cannot go.

@@ -17,11 +17,17 @@
 //  - the frequency cap: over its cap (engine/lua/frequency_cap.lua) the message is
 //    `cancelled`, reason "frequency cap".
 // Gateway outcomes (adapters/gateway.hpp): accepted -> sent; retryable/auth -> retried with
-// backoff until max_attempts, then failed (a breaker probe that fails spends no attempt: the
-// route is down, the message waits); throttled -> retried after throttle_backoff with
-// no attempt spent, and the route rests (a throttled breaker probe hands its permit back: the
-// breaker stays half-open and probes again after the rest); permanent and unreachable -> failed (fallback to
-// another channel is issue [6/10]).
+// backoff until max_attempts, then failed; maybe_sent (the request went out, no answer came)
+// -> the same, but retried only after the longer of retry_unknown_after and the breaker's
+// remaining cooldown: a receipt that arrives meanwhile marks the message sent in Redis
+// (engine/receipt_relay.hpp), and the pop then drops the retry (engine/lua/route_pop.lua) (a
+// breaker probe that fails spends no attempt: the route is down, the message waits); throttled ->
+// retried after throttle_backoff with no attempt spent, and the route rests (a throttled breaker
+// probe hands its permit back: the breaker stays half-open and probes again after the rest);
+// permanent and unreachable -> failed (fallback to another channel is issue [6/10]).
+//
+// The circuit breaker (engine/retry_policy.hpp) probes after a short first cooldown that
+// doubles with each opening; every change of its state is logged.
 //
 // Contract: start() spawns `workers` coroutines on the io_context; stop() asks them to finish
 // the batch in hand and returns once they have (bounded by the gateway's own timeouts).
@@ -61,7 +67,11 @@ struct DispatcherSettings {
   std::chrono::milliseconds retry_base{2000};
   std::chrono::milliseconds retry_max{600000};
   int breaker_failures = 20;
-  std::chrono::milliseconds breaker_cooldown{30000};
+  std::chrono::milliseconds breaker_first_cooldown{1000};  // doubles per opening...
+  std::chrono::milliseconds breaker_cooldown{30000};       // ...up to this
+  // A send whose outcome is unknown (kMaybeSent) is retried after the longer of this and the
+  // breaker's remaining cooldown, so that its receipt has time to arrive and cancel it.
+  std::chrono::milliseconds retry_unknown_after{60000};
   std::chrono::milliseconds throttle_backoff{1000};
   long long results_backlog = 20000;
   std::chrono::milliseconds idle{200};
@@ -105,6 +115,7 @@ class Dispatcher {
       std::vector<adapters::OutboundMessage> batch);
   boost::asio::awaitable<void> sleep(std::chrono::microseconds d);
   double jitter();
+  void log_breaker(const CircuitBreaker::Transition& t) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<RedisClient> redis_;

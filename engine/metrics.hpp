@@ -5,7 +5,7 @@
 //                                                       expired, opted_out, capped
 //   loa_send_failures_total{route,class}      counter  failed sends by the adapter's class:
 //                                                       retryable, auth, throttled, permanent,
-//                                                       unreachable
+//                                                       unreachable, maybe_sent
 //   loa_send_duration_seconds{route}          histogram one gateway call (a batch)
 //   loa_delivery_latency_seconds{route}       histogram sent -> delivered, from the events
 //                                                       the store applies (this process saw

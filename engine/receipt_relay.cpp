@@ -99,7 +99,13 @@ boost::asio::awaitable<bool> ReceiptRelay::flush() {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
   }
   if (batch.empty()) co_return false;
-  auto ec = co_await queue_.publish(campaigns::encode_events(batch));
+  // Final receipts (delivered, or given up by the gateway) cancel any retry still waiting.
+  std::vector<long long> final_ids;
+  for (const auto& e : batch)
+    if (e.kind == campaigns::OutboxEvent::Kind::kDelivered ||
+        e.kind == campaigns::OutboxEvent::Kind::kUndelivered)
+      final_ids.push_back(e.message_id);
+  auto ec = co_await queue_.publish_receipts(campaigns::encode_events(batch), std::move(final_ids));
   if (!ec) {
     published_ += static_cast<long long>(batch.size());
     co_return true;

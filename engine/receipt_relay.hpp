@@ -8,6 +8,9 @@
 //  - The buffer holds at most `capacity` events; beyond that new events are counted as
 //    dropped and logged (a receipt lost leaves its message at `sent`, never loses it).
 //  - A failed publish keeps the batch and tries again at the next flush.
+//  - A final receipt (delivered, or given up) marks its message sent on the route in the same
+//    step as it is published (RouteQueue::publish_receipts), so a retry of the message still
+//    waiting is dropped, not sent again.
 //  - stop() publishes what is buffered (one last attempt) and returns.
 //
 // Thread-safety: on_receipt/on_reply from any thread; start/stop from one thread.

@@ -29,15 +29,16 @@ const std::vector<Column>& counter_columns() {
       {"Thất bại", [](const StatsRow& r) { return double(r.counters.failed); }},
       {"Hết hạn", [](const StatsRow& r) { return double(r.counters.expired); }},
       {"Đã hủy", [](const StatsRow& r) { return double(r.counters.cancelled); }},
+      {"Không rõ kết quả", [](const StatsRow& r) { return double(r.counters.unknown); }},
       {"Chuyển kênh dự phòng", [](const StatsRow& r) { return double(r.counters.fallback); }},
       {"Đã trả lời", [](const StatsRow& r) { return double(r.counters.replied); }},
       {"Từ chối nhận tin", [](const StatsRow& r) { return double(r.counters.opted_out); }},
       {"Chi phí (VND)", [](const StatsRow& r) { return double(r.counters.cost_vnd); }},
       {"Tỷ lệ đã nhận (%)", [](const StatsRow& r) { return 100.0 * r.delivery_rate(); }, true},
-      {"Thời gian nhận p50 (giây)",
-       [](const StatsRow& r) { return r.p50_seconds.value_or(NAN); }, true},
-      {"Thời gian nhận p95 (giây)",
-       [](const StatsRow& r) { return r.p95_seconds.value_or(NAN); }, true},
+      {"Thời gian nhận p50 (giây)", [](const StatsRow& r) { return r.p50_seconds.value_or(NAN); },
+       true},
+      {"Thời gian nhận p95 (giây)", [](const StatsRow& r) { return r.p95_seconds.value_or(NAN); },
+       true},
   };
   return kColumns;
 }

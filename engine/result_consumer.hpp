@@ -72,7 +72,7 @@ class ResultConsumer {
     std::uint64_t write_failures = 0;  // writes the store refused (entries left pending)
     std::uint64_t redis_errors = 0;    // failed commands and error replies (retried)
     std::uint64_t in_flight = 0;       // entries submitted to the writer, not yet committed
-    std::uint64_t orphans = 0;         // receipts for message ids the outbox does not know
+    std::uint64_t orphans = 0;         // receipts for unknown message ids, stored (not replays)
     std::uint64_t replies_handled = 0; // replies the reply rules processed
   };
 

@@ -22,7 +22,10 @@ const RedisScript& script(const char* name) {
   static const RedisScript enqueue("route_enqueue",
                                    std::string(embedded_file("lua/route_enqueue.lua")));
   static const RedisScript lane("route_lane", std::string(embedded_file("lua/route_lane.lua")));
+  static const RedisScript receipts("route_receipts",
+                                    std::string(embedded_file("lua/route_receipts.lua")));
   const std::string_view n = name;
+  if (n == "receipts") return receipts;
   if (n == "pop") return pop;
   if (n == "settle") return settle;
   if (n == "enqueue") return enqueue;
@@ -235,6 +238,18 @@ boost::asio::awaitable<error_code> RouteQueue::publish(std::string events) {
   // (Commands are built before co_await: GCC 12 miscompiles braced lists inside one.)
   RedisCommand xadd{"XADD", key("results"), "*", "e", std::move(events)};
   auto [ec, r] = co_await redis_->async_exec(std::move(xadd), kAwait);
+  co_return reply_error(ec, r);
+}
+
+boost::asio::awaitable<error_code> RouteQueue::publish_receipts(std::string events,
+                                                                std::vector<long long> final_ids) {
+  std::vector<std::string> keys{key("sent"), key("results")};
+  std::vector<std::string> args{std::move(events)};
+  args.reserve(1 + final_ids.size());
+  for (long long id : final_ids)
+    if (id > 0) args.push_back(std::to_string(id));
+  auto [ec, r] =
+      co_await redis_->async_eval(script("receipts"), std::move(keys), std::move(args), kAwait);
   co_return reply_error(ec, r);
 }
 

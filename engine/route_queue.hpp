@@ -21,6 +21,8 @@
 //  - pop() leases what it returns and charges the rate limit for it, in Redis's own clock;
 //    an unsettled lease returns the message to the route after `lease`.
 //  - settle() releases a batch and publishes its outcomes to the results stream in one step.
+//  - publish_receipts() marks messages with a final receipt sent: a retry still waiting in
+//    the delayed set is then dropped at its pop, never sent (one in flight is not recalled).
 //  - Every call completes with an error_code; Redis errors never throw.
 //
 // Thread-safety: safe from any thread; calls run on the RedisClient's connection.
@@ -127,6 +129,11 @@ class RouteQueue {
 
   // Publishes outcomes that settle nothing (delivery receipts, replies).
   boost::asio::awaitable<boost::system::error_code> publish(std::string events);
+  // Publishes receipts and, in the same step, gives the messages of `final_ids` (final
+  // receipts: delivered, or given up) a dedupe mark, so that a retry of one still waiting is
+  // dropped by its pop instead of sent again (engine/lua/route_receipts.lua).
+  boost::asio::awaitable<boost::system::error_code> publish_receipts(
+      std::string events, std::vector<long long> final_ids);
 
   enum class LaneOp { kPause, kResume, kCancel };
   // A cancel repeats until the lane is empty.

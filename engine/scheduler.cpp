@@ -19,6 +19,10 @@ Scheduler::Scheduler(std::filesystem::path store, const Clock& clock, SettingsFo
 
 Scheduler::~Scheduler() { stop(); }
 
+void Scheduler::set_receipt_timeouts(campaigns::ReceiptTimeouts timeouts) {
+  receipt_timeouts_ = std::move(timeouts);
+}
+
 void Scheduler::start() {
   if (thread_.joinable()) return;
   {
@@ -94,6 +98,11 @@ int Scheduler::run_once() {
                     e.what());
     }
   }
+  if (int unknown = mark_unknown_outcomes(db, clock_.now(), receipt_timeouts_))
+    spdlog::info(
+        "scheduler: {} message(s) had no receipt within their route's timeout: now "
+        "unknown",
+        unknown);
   if (int completed = complete_campaigns(db, clock_.now()))
     spdlog::info("scheduler: {} campaign(s) completed: nothing left to plan or send", completed);
   return finished;

@@ -6,7 +6,9 @@
 //    (campaigns/planner.hpp). A round is taken by one planner only, and an interrupted one
 //    (a crash, a kill -9) resumes at its cursor on the next pass after its heartbeat went
 //    stale, so the outbox ends exact. Last, it completes the one-off campaigns that have
-//    nothing left to plan or send (campaigns::complete_campaigns).
+//    nothing left to plan or send (campaigns::complete_campaigns). Every pass also moves the
+//    messages whose receipt is overdue to `unknown` (campaigns/receipt_timeout.hpp), by the
+//    routes' timeouts given to set_receipt_timeouts() and the injected clock.
 //  - start() runs passes on a thread of its own every `interval` (expansion is blocking SQLite
 //    work and must not hold the io_context's threads); stop() finishes the current page and
 //    joins. Pause and cancel are seen between pages (campaigns/planner.hpp).
@@ -31,6 +33,7 @@
 #include <thread>
 
 #include "campaigns/planner.hpp"
+#include "campaigns/receipt_timeout.hpp"
 #include "engine/clock.hpp"
 
 namespace loa::engine {
@@ -47,6 +50,8 @@ class Scheduler {
             std::chrono::seconds stale_after = std::chrono::seconds(30));
   ~Scheduler();
 
+  // Before start(): how long each route's messages wait for a receipt (none: no timeout).
+  void set_receipt_timeouts(campaigns::ReceiptTimeouts timeouts);
   void start();
   void stop();
   // One pass; returns the rounds expanded to the end.
@@ -59,6 +64,7 @@ class Scheduler {
   SettingsFor settings_;
   std::chrono::milliseconds interval_;
   std::chrono::seconds stale_after_;
+  campaigns::ReceiptTimeouts receipt_timeouts_;
   std::unique_ptr<SQLite::Database> db_;
   std::thread thread_;
   std::mutex mutex_;

@@ -21,6 +21,7 @@ json::object stats_row_json(const campaigns::StatsRow& row) {
   o["failed"] = c.failed;
   o["expired"] = c.expired;
   o["cancelled"] = c.cancelled;
+  o["unknown"] = c.unknown;
   o["fallback"] = c.fallback;
   o["replied"] = c.replied;
   o["opted_out"] = c.opted_out;

@@ -1,6 +1,6 @@
 // Statistics as JSON, for the API (GET /api/v1/stats) and the dashboard: a StatsRow becomes
 // {"group", "label", "planned", "queued", "sent", "delivered", "failed", "expired", "cancelled",
-//  "fallback", "replied", "opted_out", "cost_vnd", "failed_by_reason": {reason: n},
+//  "unknown", "fallback", "replied", "opted_out", "cost_vnd", "failed_by_reason": {reason: n},
 //  "delivery_rate", "time_to_delivery_p50_s", "time_to_delivery_p95_s"} (the p50/p95 are null
 // when no delivery was timed).
 //

@@ -66,7 +66,7 @@ function renderCampaigns(rows, states) {
   box.replaceChildren();
   if (!rows.length) { box.append(el('p', { class: 'muted' }, 'Chưa có tin nào trong khoảng ngày này.')); return; }
   for (const r of rows) {
-    const finished = r.delivered + r.failed + r.expired + r.cancelled;
+    const finished = r.delivered + r.failed + r.expired + r.cancelled + (r.unknown || 0);
     const state = states.get(String(r.group)) || states.get(r.label);
     const title = el('div', { class: 'title' },
       el('span', {}, r.label, state ? el('span', { class: 'state' }, STATE_VI[state] || state) : ''),
@@ -81,11 +81,14 @@ function renderCampaigns(rows, states) {
 }
 
 function renderFunnel(t) {
-  const steps = [['Kế hoạch', t.planned, '#5b7fa6'], ['Đã xếp hàng', t.queued, '#6f95bf'],
+  const steps = [
+    ['Kế hoạch', t.planned, '#5b7fa6'], ['Đã xếp hàng', t.queued, '#6f95bf'],
     ['Đã gửi', t.sent, '#3f8fd8'], ['Đã nhận', t.delivered, '#2e7d32'],
     ['Đã trả lời', t.replied, '#7b5ea7'], ['Thất bại', t.failed, '#c62828'],
     ['Hết hạn', t.expired, '#9e9e9e'], ['Đã hủy', t.cancelled, '#bdbdbd'],
-    ['Chuyển kênh dự phòng', t.fallback, '#f9a825'], ['Từ chối nhận tin', t.opted_out, '#8d6e63']];
+    ['Không rõ kết quả', t.unknown || 0, '#78909c'],
+    ['Chuyển kênh dự phòng', t.fallback, '#f9a825'], ['Từ chối nhận tin', t.opted_out, '#8d6e63']
+  ];
   const W = 520, rowH = 24, labelW = 150, max = Math.max(1, t.planned, ...steps.map((s) => s[1]));
   const g = svg('svg', { width: '100%', viewBox: `0 0 ${W} ${steps.length * rowH + 4}`, role: 'img',
     'aria-label': 'Phễu gửi tin' });

@@ -8,7 +8,7 @@
 -- KEYS[4] loa:{r}:msg      HASH   message id -> payload ("units\tlane\tcampaign\t...")
 -- KEYS[5] loa:{r}:lease    ZSET   message id -> lease deadline (µs, Redis TIME)
 -- KEYS[6] loa:{r}:delayed  ZSET   message id -> due (µs, Redis TIME): retries, expired leases
--- KEYS[7] loa:{r}:sent     ZSET   dedupe marks: message id -> sent (µs)
+-- KEYS[7] loa:{r}:sent     ZSET   dedupe marks: message id -> sent, or its final receipt came (µs)
 -- KEYS[8] loa:{r}:limit    HASH   rate (units/s; 0 = unlimited), burst (units), tat (µs)
 -- KEYS[9] loa:{r}:results  STREAM outcomes, for the store writer
 -- KEYS[10] loa:{r}:cancelled SET  campaigns cancelled: their waiting messages are dropped

@@ -208,14 +208,14 @@ TEST_F(HttpClientTest, AnAtMostOnceRequestCutUnansweredIsNotSentAgain) {
       // libcurl re-sends it on a new connection, where it is answered: the server acted on it
       // twice, and the caller cannot know.
       {false, 2, {}},
-      {true, 1, make_error_code(HttpErrc::kOther)},
+      {true, 1, make_error_code(HttpErrc::kNoAnswer)},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.at_most_once ? "at most once" : "default");
     std::atomic<int> n{0};
     MockGateway gateway([&n](const MockRequest&) {
       MockResponse r = respond(202, "0: Accepted for delivery");
-      r.hang_up = ++n == 2;  // the first request opens the connection; the second is cut
+      r.cut = ++n == 2;  // the first request opens the connection; the second is cut
       return r;
     });
     auto client = make();
@@ -315,6 +315,38 @@ TEST_F(HttpClientTest, RefusedConnectionIsKConnect) {
       outcome_of(send(*client, request("POST", "http://127.0.0.1:" + std::to_string(port) + "/")));
   EXPECT_EQ(out.ec, make_error_code(HttpErrc::kConnect)) << out.response.detail;
   EXPECT_EQ(out.response.status, 0);
+}
+
+// A request that went out whole and got no answer may have been acted on (a gateway that
+// queued the message and died before it answered): kNoAnswer, never kConnect or kOther, so
+// the adapter can say "maybe sent". Small bodies travel with the headers, large ones after.
+TEST_F(HttpClientTest, AConnectionCutAfterTheRequestIsKNoAnswer) {
+  MockGateway gateway([](const MockRequest&) {
+    MockResponse r;
+    r.cut = true;
+    return r;
+  });
+  auto client = make();
+  struct Row {
+    std::string method;
+    std::size_t body_bytes;
+  };
+  const std::vector<Row> rows = {{"GET", 0}, {"POST", 40}, {"POST", 200000}};
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.method + " with " + std::to_string(row.body_bytes) + " body bytes");
+    const std::size_t before = gateway.requests().size();
+    const Outcome out = outcome_of(send(
+        *client, request(row.method, gateway.url("/sendsms"), std::string(row.body_bytes, 'x'))));
+    EXPECT_EQ(out.ec, make_error_code(HttpErrc::kNoAnswer))
+        << out.ec.message() << ": " << out.response.detail;
+    EXPECT_EQ(out.response.status, 0);
+    ASSERT_EQ(gateway.requests().size(), before + 1);  // it did arrive
+    EXPECT_EQ(gateway.requests().back().body.size(), row.body_bytes);
+  }
+  gateway.set_handler({});  // answers 200 again: the client is still usable
+  const Outcome next = outcome_of(send(*client, request("GET", gateway.url("/"))));
+  ASSERT_FALSE(next.ec) << next.response.detail;
+  EXPECT_EQ(next.response.status, 200);
 }
 
 TEST_F(HttpClientTest, HttpsToAPlainHttpPortFails) {

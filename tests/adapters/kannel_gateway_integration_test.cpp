@@ -180,7 +180,7 @@ TEST_F(KannelTest, TransportFailuresAreRetryable) {
 // smsbox stopped after it read a sendsms request (bearerbox has the message and will deliver it)
 // and before it answered: ops/faults/kannel found such a message on the handset twice. One row
 // per connection the cut request went out on; each is read once and not sent again, and the
-// cut is retryable, never "connection refused".
+// cut is maybe-sent, never "connection refused".
 TEST_F(KannelTest, ASendsmsCutUnansweredIsSentOnce) {
   struct Row {
     const char* what;
@@ -192,14 +192,14 @@ TEST_F(KannelTest, ASendsmsCutUnansweredIsSentOnce) {
     std::atomic<int> n{0};
     MockGateway mock([&n, &row](const MockRequest&) {
       MockResponse r = answer(202, kAccepted);
-      r.hang_up = ++n == row.cut;
+      r.cut = ++n == row.cut;
       return r;
     });
     auto gateway = make_gateway("kannel", settings(mock), harness_.context());
     for (int i = 1; i <= row.cut; ++i) {
       const std::string id = std::to_string(i);
       const SendResult r = harness_.send_one(*gateway, sms(id, "+8490123456" + id, "a"));
-      EXPECT_EQ(r.outcome, i == row.cut ? SendClass::kRetryable : SendClass::kAccepted) << i;
+      EXPECT_EQ(r.outcome, i == row.cut ? SendClass::kMaybeSent : SendClass::kAccepted) << i;
       if (i == row.cut) {
         EXPECT_EQ(r.reason.find("connect"), std::string::npos) << r.reason;
       }
@@ -211,6 +211,23 @@ TEST_F(KannelTest, ASendsmsCutUnansweredIsSentOnce) {
             .at_most_once,
         true);
   }
+}
+
+// smsbox stopped (SIGTERM) after it queued the message in bearerbox and before it answered:
+// the request went out whole and the connection closed unanswered. Kannel may still deliver
+// the message and report it, so this is kMaybeSent, not kRetryable: the dispatcher waits for
+// the receipt before it tries again (engine/dispatcher.hpp).
+TEST_F(KannelTest, AConnectionCutAfterSendsmsWentOutIsMaybeSent) {
+  MockGateway mock([](const MockRequest&) {
+    MockResponse r;
+    r.cut = true;
+    return r;
+  });
+  auto gateway = make_gateway("kannel", settings(mock), harness_.context());
+  const SendResult r = harness_.send_one(*gateway, sms("2295", "+84901234567", "Xin chào"));
+  EXPECT_EQ(r.outcome, SendClass::kMaybeSent) << r.reason;
+  EXPECT_EQ(r.reason, "connection closed after the request was sent, before any answer");
+  EXPECT_EQ(mock.requests().size(), 1u);
 }
 
 TEST_F(KannelTest, AnswersABatchInOrderAndRefusesUnsendableMessages) {

@@ -161,6 +161,13 @@ TEST_F(OutboxEvents, EveryPrecedenceRule) {
       {"delivered", Kind::kCancelled, "delivered"},
       {"failed", Kind::kCancelled, "failed"},
       {"expired", Kind::kCancelled, "expired"},
+      // unknown (sent, no receipt in time): only a receipt moves it, delivered or failed.
+      {"unknown", Kind::kDelivered, "delivered"},
+      {"unknown", Kind::kUndelivered, "failed"},
+      {"unknown", Kind::kSent, "unknown"},
+      {"unknown", Kind::kFailed, "unknown"},
+      {"unknown", Kind::kExpired, "unknown"},
+      {"unknown", Kind::kCancelled, "unknown"},
   };
   for (const auto& c : cases) {
     const long long id = add_message(c.from);
@@ -229,6 +236,72 @@ TEST_F(OutboxEvents, AReceiptThatBeatsItsSentKeepsDeliveredAndGainsTheSendDetail
   EXPECT_EQ(column(id, "sent_at"), "2026-12-01T00:00:00.123Z");
   EXPECT_EQ(column(id, "delivered_at"), "2026-12-01T00:00:01.123Z");
   EXPECT_EQ(apply({sent, delivered}), 0);
+}
+
+// Delivery times never run backwards: a receipt stamped before its send (the gateway's clock
+// behind loa's, or a receipt that raced the send's answer) is recorded at the send's time, in
+// the outbox and in delivery_history, whichever event arrives first. loa's clock wins.
+TEST_F(OutboxEvents, ADeliveryIsNeverBeforeItsSend) {
+  struct Row {
+    std::string name;
+    long long receipt_offset_ms;  // the receipt's time minus the send's
+    bool receipt_first;           // the receipt is applied before the sent
+    std::string delivered_at;
+  };
+  const std::vector<Row> rows = {
+      {"receipt after the send", 4000, false, "2026-12-01T00:00:04.123Z"},
+      {"receipt 6 ms before the send", -6, false, "2026-12-01T00:00:00.123Z"},
+      {"receipt before the send, applied first", -6, true, "2026-12-01T00:00:00.123Z"},
+      {"receipt after the send, applied first", 1000, true, "2026-12-01T00:00:01.123Z"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    const long long id = add_message("queued");
+    auto sent = event(Kind::kSent, id);
+    auto delivered = event(Kind::kDelivered, id);
+    delivered.at_ms += row.receipt_offset_ms;
+    if (row.receipt_first) {
+      apply({delivered});
+      apply({sent});
+    } else {
+      apply({sent});
+      apply({delivered});
+    }
+    EXPECT_EQ(state(id), "delivered");
+    EXPECT_EQ(column(id, "sent_at"), "2026-12-01T00:00:00.123Z");
+    EXPECT_EQ(column(id, "delivered_at"), row.delivered_at);
+    EXPECT_GE(column(id, "delivered_at"), column(id, "sent_at"));
+    if (!row.receipt_first) {
+      // The history has the delivery at the same, never earlier, time.
+      EXPECT_EQ(db_->execAndGet("SELECT at FROM delivery_history WHERE event = 'delivered' AND "
+                                "message_id = " +
+                                std::to_string(id))
+                    .getString(),
+                row.delivered_at);
+    }
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM outbox WHERE delivered_at < sent_at"), 0);
+  // No negative time to delivery in the statistics: every timed delivery is in a bucket.
+  EXPECT_EQ(count("SELECT SUM(delivered) FROM stats_summary"), 4);
+}
+
+// A gateway (or a redelivered stream entry) replaying receipts for an id the outbox does not
+// know adds one orphan row per receipt, not per replay.
+TEST_F(OutboxEvents, ReplayedReceiptsForAnUnknownIdAreStoredOnce) {
+  OutboxEventApplier applier(*db_);
+  auto run = [&](const std::vector<OutboxEvent>& events) {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    applier.apply(events);
+    tx.commit();
+    return applier.orphans();
+  };
+  const auto delivered = event(Kind::kDelivered, 777001);
+  const auto undelivered = event(Kind::kUndelivered, 777001, "expired at the SMSC");
+  EXPECT_EQ(run({delivered}), 1);
+  EXPECT_EQ(run({delivered}), 0);                 // replayed
+  EXPECT_EQ(run({delivered, delivered}), 0);      // replayed twice in one batch
+  EXPECT_EQ(run({undelivered, undelivered}), 1);  // another kind of receipt is kept, once
+  EXPECT_EQ(count("SELECT COUNT(*) FROM orphan_receipts WHERE message_ref = '777001'"), 2);
 }
 
 TEST_F(OutboxEvents, OneBatchInOrderAndUnknownIdsIgnored) {

@@ -1,22 +1,26 @@
 // The dispatcher against a real redis-server and the in-process simulator, with an injected
 // clock for policy: every message sent once and reported; quiet hours hold a lane until
 // morning; expired, opted-out and capped messages are not sent; retries back off and then
-// fail; the circuit breaker opens and probes.
+// fail; the circuit breaker opens and probes; a final receipt cancels a pending retry, and a
+// send whose outcome is unknown waits for its receipt before it is retried.
 #include "engine/dispatcher.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
-#include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
+#include "adapters/registry.hpp"
 #include "adapters/simulator.hpp"
 #include "campaigns/outbox_event.hpp"
 #include "engine/receipt_relay.hpp"
+#include "tests/support/gateway_harness.hpp"
 #include "tests/support/redis_fixture.hpp"
 
 namespace loa::engine {
@@ -349,36 +353,153 @@ TEST_F(DispatcherTest, AFailedProbeSpendsNoAttemptSoALongOutageFailsNothing) {
   EXPECT_GE(dispatcher_->stats().breaker_opened, 2);
 }
 
-TEST(CircuitBreaker, ClosesOnASuccessfulProbe) {
-  CircuitBreaker b(3, 1000ms);
-  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
-  EXPECT_EQ(b.permit(t0), CircuitBreaker::Permit::kSend);
-  EXPECT_FALSE(b.record_failure(t0));
-  EXPECT_FALSE(b.record_failure(t0));
-  b.record_success();  // not consecutive any more
-  EXPECT_FALSE(b.record_failure(t0));
-  EXPECT_FALSE(b.record_failure(t0));
-  EXPECT_TRUE(b.record_failure(t0));
-  EXPECT_EQ(b.permit(t0 + 999ms), CircuitBreaker::Permit::kWait);
-  EXPECT_EQ(b.permit(t0 + 1000ms), CircuitBreaker::Permit::kProbe);
-  EXPECT_EQ(b.permit(t0 + 1000ms), CircuitBreaker::Permit::kWait);  // one probe at a time
-  b.release_probe();  // the probe found nothing to send
-  EXPECT_EQ(b.permit(t0 + 1001ms), CircuitBreaker::Permit::kProbe);
-  EXPECT_TRUE(b.record_failure(t0 + 1001ms));  // a failed probe opens it again
-  EXPECT_EQ(b.permit(t0 + 1500ms), CircuitBreaker::Permit::kWait);
-  EXPECT_EQ(b.permit(t0 + 2001ms), CircuitBreaker::Permit::kProbe);
-  b.record_success();
-  EXPECT_EQ(b.state(), CircuitBreaker::State::kClosed);
-  EXPECT_EQ(b.permit(t0 + 2001ms), CircuitBreaker::Permit::kSend);
-  EXPECT_EQ(b.times_opened(), 2);
+// Redis helpers for the tests below: a member's score in one of the route's sorted sets.
+std::optional<double> score(const RedisReply& r) {
+  if (r.is_nil() || r.str.empty()) return std::nullopt;
+  return std::stod(r.str);
 }
 
-TEST(RetryDelay, DoublesWithJitterUpToTheCap) {
-  EXPECT_EQ(retry_delay(1, 2000ms, 600000ms, 1.0), 2000ms);
-  EXPECT_EQ(retry_delay(1, 2000ms, 600000ms, 0.0), 1000ms);
-  EXPECT_EQ(retry_delay(3, 2000ms, 600000ms, 1.0), 8000ms);
-  EXPECT_EQ(retry_delay(30, 2000ms, 600000ms, 1.0), 600000ms);
-  EXPECT_EQ(retry_delay(30, 2000ms, 600000ms, 0.0), 300000ms);
+// The double SMS through real Kannel: smsbox stopped after it queued a message and
+// before it answered loa, Kannel delivered the message after its restart and loa recorded the
+// receipt, and then loa retried the message anyway. Here the Kannel adapter talks to the mock
+// gateway, which records every sendsms and cuts each connection unanswered. A receipt for one
+// of two such messages arrives while their retries wait: that message's retry never reaches
+// the gateway, and the other's does (so the retry path is live and the test can fail).
+TEST_F(DispatcherTest, AFinalReceiptCancelsAPendingRetryOfItsMessage) {
+  settings_.retry_unknown_after = 3000ms;
+  settings_.max_attempts = 5;
+  settings_.workers = 1;
+  test::ScopedEnv password("LOA_TEST_KANNEL_PASSWORD", "loa secret");
+  test::ScopedEnv dlr_token("LOA_TEST_KANNEL_DLR", "dlrTok-7");
+  test::MockGateway mock([](const test::MockRequest&) {
+    test::MockResponse r;
+    r.cut = true;
+    return r;
+  });
+  test::GatewayHarness harness;
+  auto gateway = adapters::make_gateway(
+      "kannel",
+      adapters::GatewaySettings{{"url", mock.url("/cgi-bin/sendsms")},
+                                {"username", "loa"},
+                                {"password_env", "LOA_TEST_KANNEL_PASSWORD"},
+                                {"from", "8088"},
+                                {"dlr_url", "http://127.0.0.1:8080/hooks/kannel/dlr"},
+                                {"dlr_token_env", "LOA_TEST_KANNEL_DLR"}},
+      harness.context(route_));
+  // The dispatcher holds the gateway, whose HTTP client lives on the harness's io_context:
+  // it goes first, however the test ends.
+  struct StopFirst {
+    std::unique_ptr<Dispatcher>& dispatcher;
+    ~StopFirst() {
+      if (dispatcher) dispatcher->stop();
+      dispatcher.reset();
+    }
+  } stop_first{dispatcher_};
+  const QueuedMessage delivered = message(20), retried = message(20);
+  enqueue({delivered, retried});
+  // sendsms requests for one message id (its dlr-url carries "?id=<id>&").
+  auto requests_for = [&mock](long long id) {
+    const std::string tag = "%3Fid%3D" + std::to_string(id) + "%26";
+    int n = 0;
+    for (const auto& r : mock.requests()) n += r.target.find(tag) != std::string::npos;
+    return n;
+  };
+  auto delayed = [this](long long id) {
+    return score(command({"ZSCORE", queue_->key("delayed"), std::to_string(id)}));
+  };
+  dispatcher_ = std::make_unique<Dispatcher>(io_.io(), redis_, route_, gateway, settings_, clock_);
+  dispatcher_->start();
+  ASSERT_TRUE(eventually([&] { return delayed(delivered.id) && delayed(retried.id); }))
+      << "the cut sends were not scheduled for a retry";
+  EXPECT_EQ(requests_for(delivered.id), 1);
+  EXPECT_EQ(requests_for(retried.id), 1);
+  const double first_due = *delayed(retried.id);
+
+  // Kannel had it after all: the receipt arrives while the retry waits.
+  ReceiptRelay relay(io_.io(), redis_, route_);
+  relay.start();
+  adapters::DeliveryReceipt receipt;
+  receipt.message_id = std::to_string(delivered.id);
+  receipt.delivered = true;
+  receipt.at = std::chrono::system_clock::now();
+  relay.on_receipt(receipt);
+  ASSERT_TRUE(eventually([&] { return outcomes().count(delivered.id) == 1; }));
+  ASSERT_TRUE(delayed(delivered.id)) << "the retry came due before the receipt was published: "
+                                        "the machine is too slow for retry_unknown_after";
+
+  // Both retries come due together; the other message's goes out, is cut again and waits
+  // again (a later due time), and by then its batch is settled.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto due = delayed(retried.id);
+        return due && *due > first_due;
+      },
+      15s))
+      << "the message without a receipt was not retried";
+  EXPECT_EQ(requests_for(retried.id), 2);
+  EXPECT_EQ(requests_for(delivered.id), 1) << "a delivered message was sent again";
+  EXPECT_FALSE(delayed(delivered.id)) << "its retry still waits";
+  EXPECT_EQ(command({"HEXISTS", queue_->key("msg"), std::to_string(delivered.id)}).integer, 0);
+  const auto out = outcomes();
+  ASSERT_EQ(out.count(delivered.id), 1u);
+  ASSERT_EQ(out.at(delivered.id).size(), 1u);
+  EXPECT_EQ(out.at(delivered.id)[0].kind, OutboxEvent::Kind::kDelivered);
+  relay.stop();
+}
+
+// How long a failed send waits for its retry, by what the gateway said. A send cut off after
+// the request went out may have reached the gateway: it waits retry_unknown_after, or the
+// breaker's remaining cooldown when that is longer, so its receipt can arrive first. An
+// ordinary failure keeps its short backoff.
+TEST_F(DispatcherTest, AnUnknownOutcomeIsRetriedOnlyAfterItsReceiptHadTimeToArrive) {
+  struct Row {
+    std::string name;
+    adapters::SendClass answer;
+    int breaker_failures;
+    std::chrono::milliseconds breaker_cooldown;  // first and longest
+    std::chrono::milliseconds retry_unknown_after;
+    std::chrono::milliseconds at_least, at_most;  // the retry's delay
+  };
+  // A backoff of 15-30 s (jitter), so no retry comes due while the test looks.
+  settings_.retry_base = 30s;
+  settings_.retry_max = 30s;
+  const std::vector<Row> rows = {
+      {"retryable: the backoff", adapters::SendClass::kRetryable, 1000000, 60s, 60s, 14s, 31s},
+      {"maybe sent: retry_unknown_after", adapters::SendClass::kMaybeSent, 1000000, 1s, 60s, 55s,
+       61s},
+      {"maybe sent, breaker open longer: its cooldown", adapters::SendClass::kMaybeSent, 1, 120s,
+       10s, 115s, 121s},
+  };
+  settings_.workers = 1;
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    settings_.breaker_failures = row.breaker_failures;
+    settings_.breaker_first_cooldown = row.breaker_cooldown;
+    settings_.breaker_cooldown = row.breaker_cooldown;
+    settings_.retry_unknown_after = row.retry_unknown_after;
+    auto gateway = std::make_shared<SwitchableGateway>();
+    gateway->answer = row.answer;
+    const QueuedMessage m = message(30);
+    enqueue({m});
+    dispatcher_ =
+        std::make_unique<Dispatcher>(io_.io(), redis_, route_, gateway, settings_, clock_);
+    dispatcher_->start();
+    std::optional<double> due;
+    ASSERT_TRUE(eventually([&] {
+      due = score(command({"ZSCORE", queue_->key("delayed"), std::to_string(m.id)}));
+      return due.has_value();
+    }));
+    const auto time = command({"TIME"});
+    const double now_us =
+        std::stod(time.elements.at(0).str) * 1e6 + std::stod(time.elements.at(1).str);
+    const auto delay = std::chrono::milliseconds(static_cast<long long>((*due - now_us) / 1000));
+    dispatcher_->stop();
+    dispatcher_.reset();
+    EXPECT_GE(delay, row.at_least);
+    EXPECT_LE(delay, row.at_most);
+    EXPECT_EQ(gateway->requests, 1);
+    command({"DEL", queue_->key("delayed"), queue_->key("msg")});
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The daemon's scheduler with an injected clock: rounds start when the clock says so, a round
-// missed while loa was down starts once, recurring rounds follow, ended campaigns complete.
+// missed while loa was down starts once, recurring rounds follow, ended campaigns complete,
+// and a message whose receipt never came becomes `unknown` after its route's timeout.
 #include "engine/scheduler.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <thread>
 
 #include "campaigns/audience.hpp"
+#include "campaigns/funnel.hpp"
+#include "campaigns/outbox_event.hpp"
 #include "campaigns/round_scheduler.hpp"
 #include "engine/store.hpp"
 #include "engine/template_settings.hpp"
@@ -177,6 +180,86 @@ TEST_F(SchedulerTest, AOneOffCampaignCompletesOnceEveryMessageIsSent) {
   scheduler.run_once();
   EXPECT_EQ(campaigns::find_campaign(*db_, id)->state, campaigns::CampaignState::kCompleted);
   EXPECT_EQ(db_->execAndGet("SELECT COUNT(*) FROM outbox WHERE state = 'expired'").getInt(), 0);
+}
+
+// Receipts that never come: after routes.<route>.receipt_timeout_hours a `sent` message
+// becomes `unknown`, a final state counted apart in the funnel and the statistics; a receipt
+// that comes later still makes it `delivered`, and the counts follow.
+TEST_F(SchedulerTest, AMessageWithNoReceiptBecomesUnknownAndALateReceiptStillCounts) {
+  const auto id = campaign(campaigns::Recurrence::kNone);
+  ManualClock clock(at("2026-12-01T08:00:00+07:00"));
+  Scheduler scheduler(path_, clock, [this](SQLite::Database& db, const campaigns::Campaign& c) {
+    return planner_settings(config_, db, c);
+  });
+  scheduler.set_receipt_timeouts({{"sms", std::chrono::hours(72)}});
+  EXPECT_EQ(scheduler.run_once(), 1);
+  ASSERT_EQ(outbox(), 2);
+  // Both are sent at 08:00:05 (01:00:05Z); neither receipt comes.
+  std::vector<long long> ids;
+  {
+    SQLite::Statement st(*db_, "SELECT id FROM outbox ORDER BY id");
+    while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
+  }
+  auto apply = [this](campaigns::OutboxEvent::Kind kind, long long message, const char* when) {
+    campaigns::OutboxEvent e;
+    e.kind = kind;
+    e.message_id = message;
+    e.attempts = 1;
+    e.at_ms = at(when).time_since_epoch().count() * 1000;
+    db_->exec("BEGIN IMMEDIATE");
+    campaigns::apply_outbox_events(*db_, {e});
+    db_->exec("COMMIT");
+  };
+  for (long long m : ids)
+    apply(campaigns::OutboxEvent::Kind::kSent, m, "2026-12-01T08:00:05+07:00");
+  auto states = [this] {
+    return db_
+        ->execAndGet(
+            "SELECT group_concat(state, ',') FROM (SELECT state FROM outbox "
+            "ORDER BY id)")
+        .getString();
+  };
+  auto summed = [this](const char* counter) {
+    return db_
+        ->execAndGet(std::string("SELECT COALESCE(SUM(") + counter + "), 0) FROM stats_summary")
+        .getInt64();
+  };
+
+  clock.set(at("2026-12-04T08:00:04+07:00"));  // a second short of 72 h
+  scheduler.run_once();
+  EXPECT_EQ(states(), "sent,sent");
+  EXPECT_EQ(summed("unknown"), 0);
+
+  clock.set(at("2026-12-04T08:00:06+07:00"));
+  scheduler.run_once();
+  EXPECT_EQ(states(), "unknown,unknown");
+  EXPECT_EQ(db_->execAndGet("SELECT last_error FROM outbox LIMIT 1").getString(),
+            "no receipt within 72 h");
+  EXPECT_EQ(summed("unknown"), 2);
+  EXPECT_EQ(summed("sent"), 2);
+  auto funnel = campaigns::campaign_funnel(*db_, id);
+  EXPECT_EQ(funnel.unknown, 2);
+  EXPECT_EQ(funnel.sent, 0);
+  EXPECT_EQ(funnel.total(), 2);
+  scheduler.run_once();  // once only
+  EXPECT_EQ(summed("unknown"), 2);
+
+  // The handset was off for three days; its receipt comes now.
+  apply(campaigns::OutboxEvent::Kind::kDelivered, ids[0], "2026-12-04T09:30:00+07:00");
+  EXPECT_EQ(states(), "delivered,unknown");
+  EXPECT_EQ(summed("unknown"), 1);
+  EXPECT_EQ(summed("delivered"), 1);
+  EXPECT_EQ(summed("sent"), 2);  // sent once, counted once
+  funnel = campaigns::campaign_funnel(*db_, id);
+  EXPECT_EQ(funnel.unknown, 1);
+  EXPECT_EQ(funnel.delivered, 1);
+  // A route without a timeout (none given) leaves its messages alone.
+  Scheduler untimed(path_, clock, [this](SQLite::Database& db, const campaigns::Campaign& c) {
+    return planner_settings(config_, db, c);
+  });
+  db_->exec("UPDATE outbox SET state = 'sent' WHERE id = " + std::to_string(ids[1]));
+  untimed.run_once();
+  EXPECT_EQ(states(), "delivered,sent");
 }
 
 // The planner commits once its transaction has been open max_transaction, even with pages

@@ -102,7 +102,11 @@ struct MockGateway::Impl {
         asio::steady_timer timer(co_await asio::this_coro::executor, out.delay);
         co_await timer.async_wait(kAwait);
       }
-      if (out.hang_up) break;
+      if (out.cut) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        co_return;
+      }
       http::response<http::string_body> res;
       res.version(req.version());
       res.result(out.status);

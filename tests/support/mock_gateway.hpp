@@ -43,7 +43,9 @@ struct MockResponse {
   std::string body;
   std::chrono::milliseconds delay{0};  // before the response is written
   bool chunked = false;                // chunked transfer encoding instead of Content-Length
-  bool hang_up = false;  // close the connection unanswered, as a server that dies after reading
+  // Close the connection (after the delay) without answering: a gateway that took the
+  // request and died before it replied (a Kannel smsbox stopped mid-request).
+  bool cut = false;
 };
 
 class MockGateway {

@@ -20,7 +20,7 @@ import json
 import sqlite3
 import sys
 
-FINAL = ("sent", "delivered", "failed", "expired", "cancelled")
+FINAL = ("sent", "delivered", "failed", "expired", "cancelled", "unknown")
 STATES = ("planned", "queued") + FINAL
 # An accepted message whose receipt said "not delivered": the gateway had it, once.
 UNDELIVERED = "simulated: handset unreachable"
