@@ -257,9 +257,13 @@ void add_contact_endpoints(Router& router, const Services& services) {
                 ContactImportOptions o;
                 o.file = req.upload;
                 o.source = req.query("name").value_or("upload.csv");
-                if (o.source.empty() || o.source.size() > 200 ||
-                    o.source.find('/') != std::string::npos)
-                  throw ApiError(400, "name is a file name of 1-200 characters", {}, "name");
+                // The name becomes part of the report's file name: a NUL would cut it there,
+                // a '/' or '\\' would leave the reports folder.
+                if (!is_import_name(o.source))
+                  throw ApiError(400,
+                                 "name is a file name of 1-200 characters, UTF-8, without '/', "
+                                 "'\\' or control characters",
+                                 {}, "name");
                 o.map = req.query("map").value_or("");
                 if (auto p = req.query("province")) o.province = *p;
                 if (auto d = req.query("dry_run")) {
@@ -279,7 +283,10 @@ void add_contact_endpoints(Router& router, const Services& services) {
                 }
                 if (!r.summary.refused.empty())
                   throw ApiError(422, o.source + ": " + r.summary.refused);
-                return Response::json(import_json(r));
+                // The report's place under the data directory, not the server's absolute path.
+                auto out = import_json(r);
+                out["report"] = fs::relative(r.report, config.daemon.data_dir).generic_string();
+                return Response::json(std::move(out));
               },
               true});
 

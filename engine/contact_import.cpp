@@ -11,6 +11,7 @@
 #include "campaigns/audit.hpp"
 #include "campaigns/household_store.hpp"
 #include "campaigns/write_behind_sink.hpp"
+#include "templates/utf8.hpp"
 
 namespace loa::engine {
 
@@ -46,6 +47,14 @@ class KeepingReport : public IssueSink {
 };
 
 }  // namespace
+
+bool is_import_name(std::string_view name) {
+  if (name.empty() || name.size() > 200) return false;
+  if (templates::find_invalid_utf8(name) != std::string_view::npos) return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
+  return name != "." && name != "..";
+}
 
 fs::path default_import_report(const Config& config, const std::string& stem, bool dry_run) {
   const std::time_t t = std::time(nullptr);

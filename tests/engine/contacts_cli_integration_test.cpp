@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "engine/store.hpp"
 #include "tests/support/test_dirs.hpp"
@@ -59,6 +60,20 @@ TEST_F(ContactsCli, ImportsTheSampleAndWritesTheReport) {
   EXPECT_NE(again.output.find("inserted 0, updated 0, unchanged"), std::string::npos)
       << again.output;
   EXPECT_EQ(households(), n);
+}
+
+// Outside systemd a shell's umask is usually 022; loa sets 077 itself, so the households'
+// data is readable by loa's user only.
+TEST_F(ContactsCli, TheStoreAndTheReportAreReadableByLoasUserOnly) {
+  auto r = run_command("umask 022; LOA_DAEMON_DATA_DIR=" + data_.string() + " " +
+                       loa_binary().string() + " contacts import " + fixture_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  namespace fs = std::filesystem;
+  const auto others = fs::perms::group_all | fs::perms::others_all;
+  std::vector<fs::path> made{data_, data_ / "loa.db"};
+  for (const auto& e : fs::recursive_directory_iterator(data_)) made.push_back(e.path());
+  EXPECT_GE(made.size(), 4u);  // the store, the reports folder and a report at least
+  for (const auto& p : made) EXPECT_EQ(fs::status(p).permissions() & others, fs::perms::none) << p;
 }
 
 TEST_F(ContactsCli, DryRunWritesNothing) {
