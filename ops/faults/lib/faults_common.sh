@@ -25,7 +25,6 @@ faults_init() {
   command -v redis-server >/dev/null || { echo "$FAULTS_NAME: redis-server is missing (ops/install-deps)" >&2; exit 2; }
   command -v sqlite3 >/dev/null || { echo "$FAULTS_NAME: sqlite3 is missing (ops/install-deps)" >&2; exit 2; }
   FAULTS_GEN="$FAULTS_ROOT/../shared/fixtures/gen_households.py"
-  [ -f "$FAULTS_GEN" ] || { echo "$FAULTS_NAME: no household generator at $FAULTS_GEN" >&2; exit 2; }
   FAULTS_TMP=$(mktemp -d "/tmp/loa-$FAULTS_NAME.XXXXXX")
   FAULTS_PIDS=()
   trap faults_cleanup EXIT
@@ -166,6 +165,8 @@ faults_sql() { sqlite3 -cmd '.timeout 5000' "$LOA_DAEMON_DATA_DIR/loa.db" "$1"; 
 
 # faults_households N FILE: N synthetic households with valid, distinct phones.
 faults_households() {
+  # Checked here, not in faults_init: ops/faults/flood needs no households.
+  [ -f "$FAULTS_GEN" ] || faults_fail "no household generator at $FAULTS_GEN"
   python3 "$FAULTS_GEN" --rows "$1" --clean --seed 10 >"$2"
 }
 
