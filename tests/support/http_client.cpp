@@ -125,7 +125,7 @@ void parse_final_answer(const std::string& raw, HttpResult& result) {
 }  // namespace
 
 HttpResult send_upload(std::uint16_t port, const std::string& head, std::uint64_t body_bytes,
-                       int timeout_ms) {
+                       bool whole_body_first, int timeout_ms) {
   HttpResult result;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -148,7 +148,10 @@ HttpResult send_upload(std::uint16_t port, const std::string& head, std::uint64_
       body_left -= n;
     }
     const bool want_write = sending && !out.empty();
-    pollfd p{fd, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+    // A client that sends everything first reads only before the body (a 100 Continue) and
+    // after it.
+    const bool want_read = !whole_body_first || !may_send_body || !want_write;
+    pollfd p{fd, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
     if (::poll(&p, 1, 100) < 0) break;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       char buf[16384];
@@ -175,6 +178,11 @@ HttpResult send_upload(std::uint16_t port, const std::string& head, std::uint64_
       if (n > 0) {
         out.erase(0, static_cast<std::size_t>(n));
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        if (whole_body_first) {
+          result.error = errno == ECONNRESET || errno == EPIPE ? "reset" : std::strerror(errno);
+          ::close(fd);
+          return result;
+        }
         sending = false;  // the server stopped reading; its answer may still be readable
       }
     }

@@ -32,7 +32,10 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
 // carries Expect: 100-continue. Sending stops as soon as an answer arrives (or the server
 // stops reading); the answer is then read to its end. `error` says "reset" when the
 // connection was reset before a final answer could be read.
+// `whole_body_first`: as simple clients do (and tests/support http_request), send the whole
+// body before reading anything, and give up when a send fails: a server that closes on a
+// body it has not read resets such a client, which never sees the answer.
 HttpResult send_upload(std::uint16_t port, const std::string& head, std::uint64_t body_bytes,
-                       int timeout_ms = 30000);
+                       bool whole_body_first = false, int timeout_ms = 60000);
 
 }  // namespace loa::test
