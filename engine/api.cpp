@@ -518,9 +518,11 @@ std::optional<HttpResponse> Router::authorize(const HttpRequest& request,
   auto token = find_token(*lease, secret);
   if (!token) return unauthorized("unknown or revoked token");
   if (static_cast<int>(token->role) < static_cast<int>(*role))
+    // The token's name stays out of the answer: it tells a caller holding a stolen token
+    // whose it is.
     return error_response(403, "this needs the " + std::string(to_string(*role)) +
-                                   " role; the token '" + token->name + "' is " +
-                                   std::string(to_string(token->role)));
+                                   " role; this token has the " +
+                                   std::string(to_string(token->role)) + " role");
   caller = std::move(*token);
   return std::nullopt;
 }

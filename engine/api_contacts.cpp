@@ -264,7 +264,9 @@ void add_contact_endpoints(Router& router, const Services& services) {
          o.language = language;
          o.file = req.upload;
          o.source = req.query("name").value_or("upload.csv");
-         if (o.source.empty() || o.source.size() > 200 || o.source.find('/') != std::string::npos)
+         // The name becomes part of the report's file name: a NUL would cut it there, a '/' or
+         // '\\' would leave the reports folder.
+         if (!is_import_name(o.source))
            throw ApiError(400, refusal_text("upload_name", "", language).message, {}, "name");
          o.map = req.query("map").value_or("");
          if (auto p = req.query("province")) o.province = *p;
@@ -285,7 +287,11 @@ void add_contact_endpoints(Router& router, const Services& services) {
          }
          if (!r.summary.refused.empty())
            throw ApiError(422, o.source + ": " + refusal_message(r.summary, language));
-         return Response::json(import_json(r, language));
+         // The reports' places under the data directory, not the server's absolute path.
+         auto out = import_json(r, language);
+         out["report"] = fs::relative(r.report, config.daemon.data_dir).generic_string();
+         out["report_xlsx"] = fs::relative(r.report_xlsx, config.daemon.data_dir).generic_string();
+         return Response::json(std::move(out));
        },
        true});
 

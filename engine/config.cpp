@@ -134,6 +134,28 @@ const std::vector<KeySpec>& key_specs() {
       "Largest streamed upload (a contact import CSV), spooled to <data_dir>/uploads (413 beyond)");
     n("http.api_workers", &Config::http, &HttpConfig::api_workers, 1, 64,
       "Threads that run REST API requests (they read and write SQLite)");
+    n("http.header_timeout_ms", &Config::http, &HttpConfig::header_timeout_ms, 10, 600000,
+      "Time allowed for a request's header block, however slowly it trickles in; the "
+      "connection is closed beyond it (against slowloris)");
+    n("http.max_connections_per_client", &Config::http, &HttpConfig::max_connections_per_client, 1,
+      1000000,
+      "Open connections from one client address before new ones from it get 503 (keep it "
+      "above the callbacks a gateway such as Kannel has in flight: 256 seen)");
+    n("http.reserved_connections", &Config::http, &HttpConfig::reserved_connections, 0, 10000,
+      "Connections beyond http.max_connections that only /healthz and /readyz are served on, "
+      "so that a full server still answers its probes");
+    n("http.upload_spool_limit_bytes", &Config::http, &HttpConfig::upload_spool_limit_bytes, 1024,
+      2147483647,
+      "Bytes all uploads in progress may spool to <data_dir>/uploads together (each counts its "
+      "Content-Length, or http.upload_limit_bytes when chunked); one more gets 503");
+    n("http.linger_ms", &Config::http, &HttpConfig::linger_ms, 0, 600000,
+      "After a refusal (413, 401 on an upload...) that leaves the request unread, how long the "
+      "rest is read and discarded so that the client gets the answer instead of a reset");
+    n("http.refusal_log_lines", &Config::http, &HttpConfig::refusal_log_lines, 0, 100000,
+      "Refused requests logged per route and reason per interval; the rest are counted "
+      "(loa_http_refused_total) and summed up in one line");
+    n("http.refusal_log_interval_ms", &Config::http, &HttpConfig::refusal_log_interval_ms, 1000,
+      86400000, "The interval of http.refusal_log_lines");
     // Nested sections ([routes.sms]) address their member through a small accessor.
     auto route_s = [&v](std::string path, auto member, std::string doc,
                         std::vector<std::string> choices) {

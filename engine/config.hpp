@@ -75,6 +75,14 @@ struct HttpConfig {
   int shutdown_grace_ms = 5000;
   int upload_limit_bytes = 256 * 1024 * 1024;  // streamed uploads (contact import) to a file
   int api_workers = 2;  // threads running REST API handlers (they block on SQLite)
+  // Against slowloris: a header block arrives in one packet, a slow attacker's never does.
+  int header_timeout_ms = 5000;
+  int max_connections_per_client = 384;  // above Kannel's 256 callbacks in flight
+  int reserved_connections = 16;         // for /healthz and /readyz when the server is full
+  int linger_ms = 5000;  // after a refusal, reading the rest of the request (nginx: 5 s)
+  int upload_spool_limit_bytes = 768 * 1024 * 1024;  // three uploads of the largest size
+  int refusal_log_lines = 10;  // refusals logged per route and reason per interval
+  int refusal_log_interval_ms = 60000;
 };
 
 // Template languages (templates/language_fallback.hpp).

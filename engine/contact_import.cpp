@@ -14,6 +14,7 @@
 #include "campaigns/write_behind_sink.hpp"
 #include "engine/import_report.hpp"
 #include "engine/report.hpp"
+#include "templates/utf8.hpp"
 
 namespace loa::engine {
 
@@ -66,6 +67,14 @@ std::string ContactImportError::message(MessageLanguage language) const {
 std::string refusal_message(const ImportSummary& summary, MessageLanguage language) {
   const IssueText text = refusal_text(summary.refused_reason, summary.refused, language);
   return text.message + (text.advice.empty() ? "" : ". " + std::string(text.advice));
+}
+
+bool is_import_name(std::string_view name) {
+  if (name.empty() || name.size() > 200) return false;
+  if (templates::find_invalid_utf8(name) != std::string_view::npos) return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
+  return name != "." && name != "..";
 }
 
 fs::path default_import_report(const Config& config, const std::string& stem, bool dry_run) {

@@ -22,6 +22,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "campaigns/household_import.hpp"
@@ -72,6 +73,11 @@ struct ContactImportResult {
 ContactImportResult import_contacts(
     SQLite::Database& db, const ContactImportOptions& options,
     const std::function<void(const campaigns::ImportProgress&)>& progress = {});
+
+// Whether `name` (the file name a client gives an upload) may become part of the report's
+// file name: 1-200 bytes of UTF-8, no '/', '\\' or control character (a NUL would cut the
+// name where the operating system reads it).
+bool is_import_name(std::string_view name);
 
 // <data_dir>/reports/import-<time>-<stem>[-dry-run].csv
 std::filesystem::path default_import_report(const Config& config, const std::string& stem,

@@ -28,6 +28,7 @@
 #include "engine/gateways.hpp"
 #include "engine/http_server.hpp"
 #include "engine/metrics.hpp"
+#include "engine/open_files.hpp"
 #include "engine/route_queue.hpp"
 #include "engine/receipt_relay.hpp"
 #include "engine/result_consumer.hpp"
@@ -346,7 +347,20 @@ void Daemon::start() {
     p.results->start();
   }
 
-  p.http = HttpServer::create(p.io, HttpServerOptions::from(config_));
+  // Raised before the server so that its connection cap fits the descriptors it can have.
+  const OpenFileLimit files = raise_open_file_limit();
+  HttpServerOptions http_options = HttpServerOptions::from(config_);
+  http_options.fit_to(files.soft);
+  spdlog::info(
+      "http: open files limit {} (was {}, hard {}); at most {} connections ({} configured), {} "
+      "per client, {} more for /healthz and /readyz",
+      files.soft, files.before, files.hard, http_options.max_connections,
+      config_.http.max_connections, http_options.max_connections_per_client,
+      http_options.reserved_connections);
+  if (http_options.max_connections < static_cast<std::size_t>(config_.http.max_connections))
+    spdlog::warn("http: http.max_connections lowered to {} to fit the open files limit {}",
+                 http_options.max_connections, files.soft);
+  p.http = HttpServer::create(p.io, std::move(http_options));
   try {
     for (std::size_t i = 0; i < routes.size(); ++i)
       for (const auto& path : add_gateway_webhooks(*p.http, config_, routes[i], *p.relays[i]))
@@ -357,12 +371,12 @@ void Daemon::start() {
   }
   if (uses_store) register_dashboard(*p.http);  // where the API is: roles all and planner
   const std::string role = role_name(role_);
-  p.http->route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
+  p.http->probe_route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
     json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};
     respond(make_response(200, json::serialize(body)));
   });
   Parts* parts = &p;
-  p.http->route(http::verb::get, "/readyz", [parts, uses_store](const HttpRequest&,
+  p.http->probe_route(http::verb::get, "/readyz", [parts, uses_store](const HttpRequest&,
                                                                  HttpRespond respond) {
     auto body = std::make_shared<json::object>();
     bool ready = true;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "engine/version.hpp"
+#include "templates/campaign_estimate.hpp"
+#include "templates/utf8.hpp"
 
 namespace loa::engine {
 
@@ -37,7 +39,20 @@ HttpServerOptions HttpServerOptions::from(const Config& c) {
   o.header_limit = static_cast<std::uint32_t>(c.http.header_limit_bytes);
   o.body_limit = static_cast<std::uint64_t>(c.http.body_limit_bytes);
   o.read_timeout = std::chrono::milliseconds(c.http.read_timeout_ms);
+  o.header_timeout = std::chrono::milliseconds(c.http.header_timeout_ms);
+  o.max_connections_per_client = static_cast<std::size_t>(c.http.max_connections_per_client);
+  o.reserved_connections = static_cast<std::size_t>(c.http.reserved_connections);
+  o.linger = std::chrono::milliseconds(c.http.linger_ms);
+  o.upload_spool_limit = static_cast<std::uint64_t>(c.http.upload_spool_limit_bytes);
+  o.refusal_log.lines_per_interval = static_cast<std::size_t>(c.http.refusal_log_lines);
+  o.refusal_log.interval = std::chrono::milliseconds(c.http.refusal_log_interval_ms);
   return o;
+}
+
+void HttpServerOptions::fit_to(std::uint64_t open_files) {
+  const std::uint64_t beside = kDescriptorsBesideConnections + reserved_connections;
+  const std::uint64_t room = open_files > beside ? open_files - beside : 1;
+  if (max_connections > room) max_connections = static_cast<std::size_t>(room);
 }
 
 HttpResponse make_response(unsigned status, std::string body, std::string content_type) {
@@ -50,39 +65,88 @@ HttpResponse make_response(unsigned status, std::string body, std::string conten
 }
 
 namespace {
+
+// A JSON string's contents: quotes and backslashes escaped, control characters dropped, and
+// bytes that are not UTF-8 (a client's path may hold any) shown as U+FFFD, so the answer
+// stays valid JSON whatever the client sent.
+void append_json_text(std::string& out, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t bad = templates::find_invalid_utf8(text);
+    for (char c : text.substr(0, bad)) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20) out += c;
+    }
+    if (bad == std::string_view::npos) return;
+    out += "\uFFFD";
+    text.remove_prefix(bad + 1);
+  }
+}
+
 std::string json_error(std::string_view message) {
   std::string out = R"({"error":")";
-  for (char c : message) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
+  append_json_text(out, message);
   return out + "\"}";
 }
+
+// The refusals that clients read: Vietnamese first (the department's officers read them),
+// then the English that tools and logs match on.
+HttpResponse body_too_large(std::uint64_t limit) {
+  return make_response(
+      413, json_error("Nội dung gửi lên quá lớn: tối đa " + templates::group_digits(limit, '.') +
+                      " byte (request body too large)"));
+}
+HttpResponse busy() {
+  return make_response(503, json_error("Máy chủ đang bận, xin thử lại sau ít phút "
+                                       "(too many connections)"));
+}
+
+HttpResponse uploads_full() {
+  auto res = make_response(503, json_error("Máy chủ đang nhận nhiều tệp cùng lúc, xin thử lại "
+                                           "sau ít phút (too many uploads in progress)"));
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
+constexpr std::string_view kConnectionRoute = "(connection)";
+
 }  // namespace
 
 // One connection: read a request, hand it to its route, write the answer, repeat.
 class HttpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer> server, bool reject)
-      : stream_(std::move(socket)), server_(std::move(server)), reject_(reject) {}
+  Session(tcp::socket socket, std::shared_ptr<HttpServer> server, Admission admission,
+          std::optional<asio::ip::address> client)
+      : stream_(std::move(socket)),
+        server_(std::move(server)),
+        admission_(admission),
+        client_(std::move(client)) {}
   ~Session() {
-    if (!closed_) server_->session_closed(this);
+    release_spool();
+    if (!closed_) server_->session_closed(this, refused(), client_);
+  }
+
+  bool refused() const {
+    return admission_ == Admission::kRefuseFull || admission_ == Admission::kRefuseClient;
   }
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->reject_) {
+      if (self->refused()) {
         self->keep_alive_ = false;
-        return self->write(make_response(503, json_error("too many connections")));
+        self->linger_ = true;  // the client may have sent its request already
+        return self->write(busy());
       }
       self->read();
     });
   }
 
-  // Shutdown: an idle connection closes now, a busy one after its response.
+  // Shutdown: an idle connection closes now, a busy one after its response. One that has
+  // begun to send a request counts as busy: closing it would lose that request.
   void close_when_idle() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->busy_) {
+      const bool receiving =
+          !self->busy_ && !self->lingering_ && self->parser_ && self->parser_->got_some();
+      if (self->busy_ || receiving) {
         self->keep_alive_ = false;
       } else {
         self->close();
@@ -97,42 +161,75 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
  private:
   void read() {
     busy_ = false;
+    route_.clear();
     if (server_->stopping_) return close();
     parser_.emplace();
     parser_->header_limit(server_->options_.header_limit);
     // The body limit depends on the route (uploads have their own): it is set once the
     // header is read. Beast checks Content-Length against it when the header completes.
     parser_->body_limit(boost::none);
-    stream_.expires_after(server_->options_.read_timeout);
+    // One deadline for the whole header block, however it trickles in: a client that sends a
+    // byte every few seconds (slowloris) is cut at header_timeout, not kept for ever.
+    stream_.expires_after(
+        std::min(server_->options_.header_timeout, server_->options_.read_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
+  // The route label of the request being read, once its header is known.
+  std::string route() const { return route_.empty() ? std::string(kConnectionRoute) : route_; }
+
+  // Answers a refusal and closes the connection, lingering to read the rest of the request.
+  void refuse(RefusalReason reason, std::string_view detail, HttpResponse res) {
+    server_->refusals_.refused(route(), reason, detail);
+    busy_ = true;
+    keep_alive_ = false;
+    linger_ = true;
+    write(std::move(res));
+  }
+
   // A failed read: quietly close, or answer what was wrong and close.
   void read_failed(error_code ec) {
+    if (ec == beast::error::timeout && parser_ && parser_->got_some() &&
+        !parser_->is_header_done()) {
+      server_->refusals_.refused(kConnectionRoute, RefusalReason::kHeaderTimeout,
+                                 "the header block did not arrive in time");
+      return close();
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::eof)
       return close();
-    busy_ = true;
-    keep_alive_ = false;
     if (ec == http::error::body_limit)
-      return write(make_response(413, json_error("request body too large")));
+      return refuse(RefusalReason::kBodyTooLarge, "request body too large",
+                    body_too_large(body_limit_));
     if (ec == http::error::header_limit)
-      return write(make_response(431, json_error("request header fields too large")));
+      return refuse(RefusalReason::kHeaderTooLarge, "request header fields too large",
+                    make_response(431, json_error("Phần đầu của yêu cầu quá lớn "
+                                                  "(request header fields too large)")));
     if (ec != http::error::partial_message &&
         ec.category() == http::make_error_code(http::error::bad_target).category())
-      return write(make_response(400, json_error("malformed request: " + ec.message())));
+      return refuse(
+          RefusalReason::kMalformed, ec.message(),
+          make_response(
+              400, json_error("Yêu cầu không hợp lệ (malformed request: " + ec.message() + ")")));
     return close();
   }
 
   void on_header(error_code ec, std::size_t) {
     if (ec) return read_failed(ec);
     busy_ = true;
+    std::string_view target = parser_->get().target();
+    route_ = server_->route_label(target.substr(0, target.find('?')));
+    if (admission_ == Admission::kProbesOnly) {
+      if (!server_->is_probe(target.substr(0, target.find('?'))))
+        return refuse(RefusalReason::kTooManyConnections, "only probes on a reserved slot", busy());
+      keep_alive_ = false;  // free the reserved slot after the probe
+    }
     const HttpUploadRoute* upload = server_->upload_for(parser_->get());
-    const std::uint64_t limit = upload ? upload->body_limit : server_->options_.body_limit;
-    if (auto length = parser_->content_length(); length && *length > limit)
+    body_limit_ = upload ? upload->body_limit : server_->options_.body_limit;
+    if (auto length = parser_->content_length(); length && *length > body_limit_)
       return read_failed(http::error::body_limit);
-    parser_->body_limit(limit);
+    parser_->body_limit(body_limit_);
     if (upload) return start_upload(*upload);
     continue_if_expected(parser_->get(), [self = shared_from_this()] {
       self->stream_.expires_after(self->server_->options_.read_timeout);
@@ -146,6 +243,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void continue_if_expected(const HttpRequest& head, Next next) {
     if (!beast::iequals(head[http::field::expect], "100-continue")) return next();
     auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    stream_.expires_after(server_->options_.read_timeout);
     http::async_write(stream_, *interim,
                       [self = shared_from_this(), interim, next](error_code ec, std::size_t) {
                         if (ec) return self->close();
@@ -156,7 +254,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void on_read(error_code ec, std::size_t) {
     if (ec) return read_failed(ec);
     request_ = parser_->release();
-    keep_alive_ = request_.keep_alive();
+    keep_alive_ = keep_alive_ && request_.keep_alive();
     stream_.expires_never();  // the route decides how long it takes; shutdown bounds it
     server_->dispatch(request_, make_respond());
   }
@@ -181,15 +279,25 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   // read timeout applied to each read (an idle limit) rather than to the whole upload.
   void start_upload(const HttpUploadRoute& route) {
     request_ = parser_->get();  // the header block; the body stays empty
-    keep_alive_ = request_.keep_alive();
+    keep_alive_ = keep_alive_ && request_.keep_alive();
     if (route.admit) {
       if (auto refusal = route.admit(request_)) {
+        // The body is still on its way: linger so that the client reads the refusal.
         keep_alive_ = false;
+        linger_ = true;
         return write(std::move(*refusal));
       }
     }
+    // Every upload in progress holds its size (or its limit, when the size is not announced)
+    // against http.upload_spool_limit_bytes: six uploads at once spooled 888 MB before.
+    const std::uint64_t size = parser_->content_length().value_or(route.body_limit);
+    if (!server_->reserve_spool(size))
+      return refuse(RefusalReason::kUploadsFull, "http.upload_spool_limit_bytes reached",
+                    uploads_full());
+    spool_reserved_ = size;
     upload_ = &route;
     upload_parser_.emplace(std::move(*parser_));
+    parser_.reset();
     upload_parser_->body_limit(route.body_limit);
     static std::atomic<std::uint64_t> sequence{0};
     error_code ec;
@@ -201,7 +309,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       spdlog::error("http: cannot spool an upload to {}: {}", upload_file_.string(),
                     ec.message());
       keep_alive_ = false;
-      return write(make_response(500, json_error("cannot store the upload")));
+      linger_ = true;
+      return write(make_response(500, json_error("Không lưu được tệp tải lên "
+                                                 "(cannot store the upload)")));
     }
     continue_if_expected(request_, [self = shared_from_this()] { self->read_upload(); });
   }
@@ -237,8 +347,37 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
   void on_write(error_code ec, std::size_t) {
     response_.reset();
-    if (ec || !keep_alive_) return close();
+    if (ec) return close();
+    release_spool();
+    if (!keep_alive_) return linger_ ? linger() : close();
+    upload_ = nullptr;
     read();
+  }
+
+  // After a refusal that left part of the request unread: half-close (the client sees the
+  // end of the answer), then read and discard until the client closes or `linger` runs out.
+  // Closing at once with unread bytes would make the kernel send a reset, which can destroy
+  // the answer in the client's receive buffer before it is read: the 413 becomes
+  // "connection reset by peer". Apache and nginx linger the same way (lingering_close).
+  void linger() {
+    busy_ = false;
+    lingering_ = true;
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // One deadline for all the draining. A connection refused for the caps lingers briefly:
+    // a flood of them must not hold descriptors for long.
+    stream_.expires_after(refused() ? std::min(server_->options_.linger, kRefusedLinger)
+                                    : server_->options_.linger);
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kDrainChunk),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   // Closing ends the connection's accounting at once, even if a route still holds the
@@ -246,24 +385,39 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    release_spool();
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
-    server_->session_closed(this);
+    server_->session_closed(this, refused(), client_);
   }
+
+  void release_spool() {
+    server_->release_spool(spool_reserved_);
+    spool_reserved_ = 0;
+  }
+
+  static constexpr std::size_t kDrainChunk = 64 * 1024;
+  static constexpr std::chrono::milliseconds kRefusedLinger{1000};
 
   beast::tcp_stream stream_;
   std::shared_ptr<HttpServer> server_;
-  bool reject_;
+  Admission admission_;
+  std::optional<asio::ip::address> client_;  // admitted: counted in per_client_ while open
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::request_parser<http::file_body>> upload_parser_;
   const HttpUploadRoute* upload_ = nullptr;
+  std::uint64_t body_limit_ = 0;
+  std::uint64_t spool_reserved_ = 0;  // held against upload_spool_limit while uploading
+  std::string route_;                 // route_label() of the request, once its header is read
   std::filesystem::path upload_file_;
   HttpRequest request_;
   std::shared_ptr<HttpResponse> response_;
   bool busy_ = false;
   bool keep_alive_ = true;
+  bool linger_ = false;  // close by lingering (a refusal left the request unread)
+  bool lingering_ = false;
   bool closed_ = false;
 };
 
@@ -275,10 +429,41 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options)
     : io_(io),
       options_(std::move(options)),
       acceptor_(asio::make_strand(io)),
-      grace_timer_(acceptor_.get_executor()) {}
+      grace_timer_(acceptor_.get_executor()),
+      flush_timer_(acceptor_.get_executor()),
+      refusals_(options_.refusal_log) {}
 
 void HttpServer::route(http::verb method, std::string path, HttpRoute handler) {
   routes_[std::move(path)][method] = std::move(handler);
+}
+
+void HttpServer::probe_route(http::verb method, std::string path, HttpRoute handler) {
+  probe_paths_.insert(path);
+  route(method, std::move(path), std::move(handler));
+}
+
+bool HttpServer::is_probe(std::string_view path) const { return probe_paths_.contains(path); }
+
+std::string HttpServer::route_label(std::string_view path) const {
+  if (routes_.contains(std::string(path))) return std::string(path);
+  for (const auto& [key, _] : uploads_)
+    if (key.first == path) return key.first;
+  for (auto p = prefix_routes_.rbegin(); p != prefix_routes_.rend(); ++p)
+    if (path.starts_with(p->first)) return p->first;
+  return "(unrouted)";
+}
+
+bool HttpServer::reserve_spool(std::uint64_t bytes) {
+  std::uint64_t now = spooling_.load();
+  do {
+    if (bytes > options_.upload_spool_limit || now > options_.upload_spool_limit - bytes)
+      return false;
+  } while (!spooling_.compare_exchange_weak(now, now + bytes));
+  return true;
+}
+
+void HttpServer::release_spool(std::uint64_t bytes) {
+  if (bytes) spooling_.fetch_sub(bytes);
 }
 
 void HttpServer::route_prefix(std::string prefix, HttpRoute handler) {
@@ -316,7 +501,36 @@ void HttpServer::start() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
-  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->accept(); });
+  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+    self->accept();
+    self->flush_refusals();
+  });
+}
+
+// Ends the refusal log's intervals on time, so that "… and N more" is logged even when the
+// flood stops.
+void HttpServer::flush_refusals() {
+  flush_timer_.expires_after(options_.refusal_log.interval);
+  flush_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->stopping_) return;
+    self->refusals_.flush();
+    self->flush_refusals();
+  });
+}
+
+HttpServer::Admission HttpServer::admit(const asio::ip::address& client) {
+  std::lock_guard lock(sessions_mutex_);
+  auto& from_client = per_client_[client];
+  if (from_client >= options_.max_connections_per_client) {
+    if (from_client == 0) per_client_.erase(client);
+    return Admission::kRefuseClient;
+  }
+  if (admitted_ >= options_.max_connections + options_.reserved_connections) {
+    if (from_client == 0) per_client_.erase(client);
+    return Admission::kRefuseFull;
+  }
+  ++from_client;
+  return admitted_++ >= options_.max_connections ? Admission::kProbesOnly : Admission::kServe;
 }
 
 void HttpServer::accept() {
@@ -324,7 +538,7 @@ void HttpServer::accept() {
       asio::make_strand(io_), [self = shared_from_this()](error_code ec, tcp::socket socket) {
         if (self->stopping_ || !self->acceptor_.is_open()) return;
         if (ec) {
-          spdlog::warn("http: accept failed: {}", ec.message());
+          self->refusals_.refused("(accept)", RefusalReason::kAcceptFailed, ec.message());
           // Out of descriptors or similar: wait a moment instead of spinning.
           self->grace_timer_.expires_after(std::chrono::milliseconds(100));
           self->grace_timer_.async_wait([self](error_code e) {
@@ -332,26 +546,55 @@ void HttpServer::accept() {
           });
           return;
         }
-        const bool reject = self->connections_.load() >= self->options_.max_connections;
-        auto session = std::make_shared<Session>(std::move(socket), self, reject);
-        self->session_opened(session);
+        error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        if (peer_ec) return self->accept();  // gone already
+        auto admission = self->admit(peer.address());
+        std::optional<asio::ip::address> client;
+        if (admission == Admission::kServe || admission == Admission::kProbesOnly) {
+          client = peer.address();
+        } else {
+          const bool from_client = admission == Admission::kRefuseClient;
+          self->refusals_.refused(
+              kConnectionRoute,
+              from_client ? RefusalReason::kTooManyFromClient : RefusalReason::kTooManyConnections,
+              from_client ? "http.max_connections_per_client reached"
+                          : "http.max_connections and the reserved connections are all taken");
+          // Refused connections answer 503 and linger briefly; beyond kMaxRefusing of them
+          // at once a flood gets no answer, so that it cannot use up the descriptors.
+          if (self->refusing_.load() >= kMaxRefusing) {
+            error_code ignored;
+            socket.close(ignored);
+            return self->accept();
+          }
+        }
+        auto session = std::make_shared<Session>(std::move(socket), self, admission, client);
+        self->session_opened(session, !client);
         session->run();
         self->accept();
       });
 }
 
-void HttpServer::session_opened(const std::shared_ptr<Session>& s) {
+void HttpServer::session_opened(const std::shared_ptr<Session>& s, bool refused) {
   std::lock_guard lock(sessions_mutex_);
   sessions_[s.get()] = s;
   ++connections_;
+  if (refused) ++refusing_;
 }
 
-void HttpServer::session_closed(Session* s) {
+void HttpServer::session_closed(Session* s, bool refused,
+                                const std::optional<asio::ip::address>& client) {
   std::function<void()> done;
   {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(s);
     --connections_;
+    if (refused) --refusing_;
+    if (client) {
+      --admitted_;
+      if (auto it = per_client_.find(*client); it != per_client_.end() && --it->second == 0)
+        per_client_.erase(it);
+    }
     if (stopping_ && sessions_.empty()) done = std::move(on_drained_);
   }
   if (done) {
@@ -368,6 +611,8 @@ void HttpServer::shutdown(std::chrono::milliseconds grace, std::function<void()>
     if (self->stopping_.exchange(true)) return;
     error_code ignored;
     self->acceptor_.close(ignored);
+    self->flush_timer_.cancel();
+    self->refusals_.flush(RefusalLog::Clock::now(), true);
     std::vector<std::shared_ptr<Session>> live;
     {
       std::lock_guard lock(self->sessions_mutex_);

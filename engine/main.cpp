@@ -1,6 +1,7 @@
 // The `loa` command line. Command groups live in engine/cli_<group>.cpp; see engine/cli.hpp
 // for the exit codes.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <iostream>
 
@@ -11,6 +12,11 @@
 #include "engine/store.hpp"
 
 int main(int argc, char** argv) {
+  // The files loa creates hold households' phone numbers and categories: the store, import
+  // reports, spooled uploads, the spawned Redis's AOF (it inherits this mask). Readable by
+  // loa's user only, as under systemd (ops/systemd/loa.service UMask=0077); a shell's usual
+  // 022 left them 0644.
+  ::umask(0077);
   namespace cli = loa::engine::cli;
   CLI::App app{"loa: a messaging broadcast engine for SMS and Zalo campaigns", "loa"};
   app.require_subcommand(1);

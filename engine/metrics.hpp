@@ -16,6 +16,8 @@
 //   loa_store_writer_queue                    gauge    writes waiting for the store writer (lag)
 //   loa_store_writer_committed_total          counter
 //   loa_api_requests_total{status}            counter  REST API answers
+//   loa_http_refused_total{route,reason}      counter  requests and connections refused
+//                                                       (engine/refusal_log.hpp)
 // Gauges are read when scraped (the daemon collects them); counters and histograms are
 // updated where things happen. /metrics needs no token: it holds counts, never a phone
 // number, a message or a secret, and http.listen is loopback by default.

@@ -1,11 +1,10 @@
 #include "engine/webhooks.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "adapters/registry.hpp"
 #include "adapters/settings_reader.hpp"
 #include "adapters/webhook.hpp"
 #include "adapters/zalo_webhook.hpp"
+#include "engine/refusal_log.hpp"
 
 namespace loa::engine {
 namespace {
@@ -22,7 +21,8 @@ adapters::WebhookRequest to_webhook(const HttpRequest& r) {
 }
 
 template <class Event>
-HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::string& path) {
+HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::string& path,
+                    RefusalLog& refusals) {
   switch (result.verdict) {
     case adapters::WebhookVerdict::kEvent:
     case adapters::WebhookVerdict::kIgnored:
@@ -31,10 +31,10 @@ HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::str
                              result.response_type.empty() ? "text/plain" : result.response_type);
       return make_response(200, "{\"status\":\"ok\"}");
     case adapters::WebhookVerdict::kForbidden:
-      spdlog::warn("webhook {}: refused: {}", path, result.reason);
+      refusals.refused(path, RefusalReason::kUnauthorized, result.reason);
       return make_response(401, "{\"error\":\"unauthorized\"}");
     case adapters::WebhookVerdict::kMalformed:
-      spdlog::warn("webhook {}: unreadable: {}", path, result.reason);
+      refusals.refused(path, RefusalReason::kMalformed, result.reason);
       return make_response(400, "{\"error\":\"malformed\"}");
   }
   return make_response(500, "{}");
@@ -68,19 +68,20 @@ std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string&
     throw ConfigError("routes." + route + ".options: " + e.what());
   }
   const std::string path = "/webhooks/" + route + "/zalo";
+  RefusalLog& refusals = server.refusals();
   server.route(http::verb::post, path,
-               [webhook, &sink, path](const HttpRequest& r, HttpRespond respond) {
+               [webhook, &sink, &refusals, path](const HttpRequest& r, HttpRespond respond) {
                  const std::string signature(r["X-ZEvent-Signature"]);
                  const std::string timestamp(r["timestamp"]);
                  const auto verdict =
                      webhook->verify({r.body(), signature, timestamp}, std::chrono::system_clock::now());
                  if (!verdict.ok) {
-                   spdlog::warn("webhook {}: refused: {}", path, verdict.reason);
+                   refusals.refused(path, RefusalReason::kUnauthorized, verdict.reason);
                    return respond(make_response(401, "{\"error\":\"unauthorized\"}"));
                  }
                  auto event = adapters::ZaloWebhook::parse(r.body());
                  if (!event.error.empty()) {
-                   spdlog::warn("webhook {}: unreadable {}: {}", path, event.name, event.error);
+                   refusals.refused(path, RefusalReason::kMalformed, event.name + ": " + event.error);
                    return respond(make_response(400, "{\"error\":\"malformed\"}"));
                  }
                  if (event.reply) sink.on_reply(std::move(*event.reply));
@@ -110,10 +111,11 @@ std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& 
   auto add = [&](const char* kind, auto hook, auto deliver) {
     if (!hook) return;
     const std::string path = "/webhooks/" + route + "/" + kind;
-    auto handler = [hook, deliver, path](const HttpRequest& r, HttpRespond respond) {
+    RefusalLog& refusals = server.refusals();
+    auto handler = [hook, deliver, path, &refusals](const HttpRequest& r, HttpRespond respond) {
       auto result = hook(to_webhook(r));
       if (result.event) deliver(std::move(*result.event));
-      respond(answer(result, path));
+      respond(answer(result, path, refusals));
     };
     server.route(http::verb::get, path, handler);
     server.route(http::verb::post, path, handler);

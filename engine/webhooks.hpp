@@ -10,8 +10,10 @@
 // request is answered at once (processing is asynchronous, in the store writer). A bad token
 // or signature is answered 401 and nothing is stored, an unreadable callback (malformed JSON
 // or form) 400, a body over http.body_limit_bytes 413 (by the server, before any parsing), an
-// authentic one with nothing to record 200 — each logged with the adapter's reason, which
-// never holds a phone or a secret. Tokens and signatures are compared in constant time
+// authentic one with nothing to record 200. Refusals (401, 400) go to the server's
+// RefusalLog (engine/refusal_log.hpp): counted per route and reason, logged with the
+// adapter's reason (never a phone or a secret) at a bounded rate, so a flood of forged
+// callbacks cannot fill the disk. Tokens and signatures are compared in constant time
 // (adapters/webhook.hpp secret_equals). Duplicates and receipts for unknown ids are accepted
 // here and sorted out by the store side (campaigns/outbox_event.hpp).
 //

@@ -71,13 +71,18 @@ std::string format_vnd(std::int64_t amount) {
   // Work on the unsigned magnitude so that INT64_MIN does not overflow.
   std::uint64_t magnitude =
       negative ? ~static_cast<std::uint64_t>(amount) + 1 : static_cast<std::uint64_t>(amount);
-  std::string digits = std::to_string(magnitude);
+  std::string out = group_digits(magnitude, '.');
+  return negative ? "-" + out : out;
+}
+
+std::string group_digits(std::uint64_t n, char separator) {
+  std::string digits = std::to_string(n);
   std::string out;
   for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i != 0 && (digits.size() - i) % 3 == 0) out.push_back('.');
+    if (i != 0 && (digits.size() - i) % 3 == 0) out.push_back(separator);
     out.push_back(digits[i]);
   }
-  return negative ? "-" + out : out;
+  return out;
 }
 
 }  // namespace loa::templates

@@ -74,5 +74,8 @@ CampaignEstimate estimate_campaign(std::span<const RenderedMessage> messages);
 
 // "1.234.567" (Vietnamese digit grouping) for VND amounts in reports.
 std::string format_vnd(std::int64_t amount);
+// The digits of `n` in groups of three: "1.234.567" with '.' (Vietnamese, for people), or
+// "1,234,567" with ',' (the English of the logs).
+std::string group_digits(std::uint64_t n, char separator);
 
 }  // namespace loa::templates

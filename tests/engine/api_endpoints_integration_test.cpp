@@ -133,6 +133,25 @@ std::string* ApiEndpoints::admin_ = nullptr;
 std::string* ApiEndpoints::op_ = nullptr;
 std::string* ApiEndpoints::viewer_ = nullptr;
 
+// The import's `name` becomes part of the report's file name: a NUL would cut it, a '/' or
+// '\\' would leave the reports folder, bytes that are not UTF-8 would make a name no one can
+// read. Each is refused with 400 naming the parameter.
+TEST_F(ApiEndpoints, ImportNamesAreFileNames) {
+  const std::string csv = sample_csv();
+  for (const char* name :
+       {"a%00b.csv", "..%2Fx.csv", "a%5Cb.csv", "%FF.csv", "a%0Ab.csv", "..", ""}) {
+    auto r = call("POST", std::string("/api/v1/contacts/import?dry_run=true&name=") + name, *op_,
+                  csv, "text/csv");
+    EXPECT_EQ(r.status, 400) << name << ": " << r.body;
+    EXPECT_EQ(json_of(r).at("parameter"), "name") << name;
+  }
+  auto ok = call("POST", "/api/v1/contacts/import?dry_run=true&name=H%E1%BB%99%20ngh%C3%A8o.csv",
+                 *op_, csv, "text/csv");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(std::string(json_of(ok).at("report").as_string()).find("Hộ nghèo-dry-run.csv"),
+            std::string::npos);
+}
+
 TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
   const std::string csv = sample_csv();
   // A viewer may not import, and is refused before the body is read.
@@ -148,8 +167,13 @@ TEST_F(ApiEndpoints, ContactsImportListSearchOptOut) {
   EXPECT_FALSE(d.at("issues").as_array().empty());
   EXPECT_TRUE(d.at("issues").as_array()[0].as_object().contains("line"));
   EXPECT_FALSE(d.at("issues").as_array()[0].at("advice").as_string().empty());
-  EXPECT_TRUE(std::filesystem::exists(std::string(d.at("report_xlsx").as_string())));
-  EXPECT_TRUE(std::filesystem::exists(std::string(d.at("report").as_string())));
+  // The reports' places under the data directory, not the server's absolute paths.
+  const std::string report(d.at("report").as_string());
+  EXPECT_TRUE(report.starts_with("reports/import-")) << report;
+  EXPECT_TRUE(std::filesystem::exists(dir_->path() / "data" / report)) << report;
+  const std::string report_xlsx(d.at("report_xlsx").as_string());
+  EXPECT_TRUE(report_xlsx.starts_with("reports/import-")) << report_xlsx;
+  EXPECT_TRUE(std::filesystem::exists(dir_->path() / "data" / report_xlsx)) << report_xlsx;
 
   // The CLI's own dry run of the same file finds the same numbers.
   auto cli = loa("contacts import --dry-run " + (fixtures_dir() / "households-sample.csv").string());

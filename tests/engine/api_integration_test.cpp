@@ -186,6 +186,14 @@ TEST(ApiTest, PaginationIsBounded) {
   EXPECT_EQ(json_of(r).at("parameter"), "cursor");
 }
 
+// Files left in the upload spool (<data>/uploads).
+std::size_t spooled_files(const ApiServer& api) {
+  const auto spool = api.dir() / "data" / "uploads";
+  if (!std::filesystem::exists(spool)) return 0;
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(spool),
+                                                std::filesystem::directory_iterator()));
+}
+
 TEST(ApiTest, UploadsAreStreamedAndAuthorisedFirst) {
   ApiServer api(probe_options());
   const auto op = api.token(ApiRole::kOperator);
@@ -214,10 +222,69 @@ TEST(ApiTest, UploadsAreStreamedAndAuthorisedFirst) {
   EXPECT_NE(raw.find("HTTP/1.1 100 Continue"), std::string::npos) << raw;
   EXPECT_NE(raw.find("\"bytes\":5"), std::string::npos) << raw;
   // Spool files are removed once handled.
-  std::size_t left = 0;
-  if (std::filesystem::exists(api.dir() / "data" / "uploads"))
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(api.dir() / "data" / "uploads")) ++left;
-  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(spooled_files(api), 0u);
+}
+
+// An upload over the limit gets its 413, in Vietnamese, never a connection reset: the server
+// answers on the header and then reads (and drops) what the client still sends, instead of
+// closing on unread bytes, which makes the kernel send a reset that can destroy the answer.
+// Both an upload route (1 MiB) and a JSON route (4 KiB), 2 MiB and 300 MB, with and without
+// Expect: 100-continue, 50 times each; and clients that send their whole body before reading.
+TEST(ApiTest, AnUploadOverTheLimitGetsItsVietnamese413NeverAReset) {
+  ApiServer api(probe_options());
+  const auto op = api.token(ApiRole::kOperator);
+  struct Case {
+    const char* target;
+    std::uint64_t bytes;
+    bool expect;
+    bool whole_body_first;
+  };
+  std::vector<Case> cases;
+  for (const char* target : {"/api/v1/probe/upload", "/api/v1/probe/campaigns"})
+    for (std::uint64_t bytes : {std::uint64_t{2} << 20, std::uint64_t{300'000'000}})
+      for (bool expect : {false, true}) cases.push_back({target, bytes, expect, false});
+  // A client that sends all 300 MB before it reads: far more than loopback's socket buffers
+  // hold (tcp_rmem 32 MiB), so the server must read it all, or the client is reset mid-send.
+  for (bool expect : {false, true})
+    cases.push_back({"/api/v1/probe/upload", 300'000'000, expect, true});
+  for (const auto& c : cases) {
+    int refused = 0;
+    for (int i = 0; i < 50; ++i) {
+      const std::string head =
+          std::string("POST ") + c.target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + op +
+          "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(c.bytes) + "\r\n" +
+          (c.expect ? "Expect: 100-continue\r\n" : "") + "\r\n";
+      auto r = loa::test::send_upload(api.port(), head, c.bytes, c.whole_body_first);
+      if (r.status != 413) {
+        ADD_FAILURE() << c.target << " " << c.bytes << " bytes, expect " << c.expect
+                      << ", whole body first " << c.whole_body_first << ", try " << i << ": status "
+                      << r.status << " (" << r.error << ")";
+        break;
+      }
+      ++refused;
+      if (i == 0) {
+        auto j = json_of(r);
+        const std::string error(j.at("error").as_string());
+        EXPECT_TRUE(error.starts_with("Nội dung gửi lên quá lớn: tối đa ")) << error;
+        EXPECT_NE(error.find(c.target == std::string("/api/v1/probe/upload") ? "1.048.576 byte"
+                                                                             : "4.096 byte"),
+                  std::string::npos)
+            << error;
+      }
+    }
+    EXPECT_EQ(refused, 50) << c.target << " " << c.bytes << " expect " << c.expect
+                           << " whole body first " << c.whole_body_first;
+  }
+  // A client that sends its whole body before it reads (tests/support http_request does).
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(http_request(api.port(), "POST", "/api/v1/probe/upload", std::string(2 << 20, 'y'),
+                           {{"Authorization", "Bearer " + op}})
+                  .status,
+              413)
+        << "try " << i;
+  // The server went on, and nothing was left in the spool.
+  EXPECT_EQ(api.call("GET", "/api/v1/whoami", op).status, 200);
+  EXPECT_EQ(spooled_files(api), 0u);
 }
 
 TEST(ApiTest, OpenApiDocumentIsPublicAndCarriesRoles) {

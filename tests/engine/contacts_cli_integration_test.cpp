@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include <SQLiteCpp/Statement.h>
 
@@ -85,6 +86,20 @@ TEST_F(ContactsCli, EnglishWithLangEn) {
   std::string header;
   std::getline(report, header);
   EXPECT_NE(header.find("line,column,value,severity,reason,message,advice"), std::string::npos);
+}
+
+// Outside systemd a shell's umask is usually 022; loa sets 077 itself, so the households'
+// data is readable by loa's user only.
+TEST_F(ContactsCli, TheStoreAndTheReportAreReadableByLoasUserOnly) {
+  auto r = run_command("umask 022; LOA_DAEMON_DATA_DIR=" + data_.string() + " " +
+                       loa_binary().string() + " contacts import " + fixture_);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  namespace fs = std::filesystem;
+  const auto others = fs::perms::group_all | fs::perms::others_all;
+  std::vector<fs::path> made{data_, data_ / "loa.db"};
+  for (const auto& e : fs::recursive_directory_iterator(data_)) made.push_back(e.path());
+  EXPECT_GE(made.size(), 4u);  // the store, the reports folder and a report at least
+  for (const auto& p : made) EXPECT_EQ(fs::status(p).permissions() & others, fs::perms::none) << p;
 }
 
 TEST_F(ContactsCli, DryRunWritesNothing) {

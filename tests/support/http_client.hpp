@@ -22,6 +22,20 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
                         int timeout_ms = 5000);
 
 // Sends raw bytes and returns whatever comes back until the peer closes or the timeout ends.
-std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 3000);
+// `source`: the local address to connect from (any of 127.0.0.0/8 is loopback), to look like
+// another client.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 3000,
+                         const std::string& source = "");
+
+// An upload as browsers and curl send one: the head (request line and header fields, ending
+// in a blank line), then `body_bytes` of body, or none before a 100 Continue when the head
+// carries Expect: 100-continue. Sending stops as soon as an answer arrives (or the server
+// stops reading); the answer is then read to its end. `error` says "reset" when the
+// connection was reset before a final answer could be read.
+// `whole_body_first`: as simple clients do (and tests/support http_request), send the whole
+// body before reading anything, and give up when a send fails: a server that closes on a
+// body it has not read resets such a client, which never sees the answer.
+HttpResult send_upload(std::uint16_t port, const std::string& head, std::uint64_t body_bytes,
+                       bool whole_body_first = false, int timeout_ms = 60000);
 
 }  // namespace loa::test

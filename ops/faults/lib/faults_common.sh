@@ -25,9 +25,6 @@ faults_init() {
   command -v redis-server >/dev/null || { echo "$FAULTS_NAME: redis-server is missing (ops/install-deps)" >&2; exit 2; }
   command -v sqlite3 >/dev/null || { echo "$FAULTS_NAME: sqlite3 is missing (ops/install-deps)" >&2; exit 2; }
   FAULTS_GEN="$FAULTS_ROOT/../shared/fixtures/gen_households.py"
-  # a worktree under /work/wt/ has no ../shared of its own (ops/faults/crash does the same)
-  [ -f "$FAULTS_GEN" ] || FAULTS_GEN=/work/shared/fixtures/gen_households.py
-  [ -f "$FAULTS_GEN" ] || { echo "$FAULTS_NAME: no household generator at $FAULTS_GEN" >&2; exit 2; }
   FAULTS_TMP=$(mktemp -d "/tmp/loa-$FAULTS_NAME.XXXXXX")
   FAULTS_PIDS=()
   trap faults_cleanup EXIT
@@ -170,6 +167,8 @@ faults_sql() { sqlite3 -cmd '.timeout 5000' "$LOA_DAEMON_DATA_DIR/loa.db" "$1"; 
 
 # faults_households N FILE: N synthetic households with valid, distinct phones.
 faults_households() {
+  # Checked here, not in faults_init: ops/faults/flood needs no households.
+  [ -f "$FAULTS_GEN" ] || faults_fail "no household generator at $FAULTS_GEN"
   python3 "$FAULTS_GEN" --rows "$1" --clean --seed 10 >"$2"
 }
 
