@@ -23,10 +23,13 @@ long long to_ms(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 ReceiptRelay::ReceiptRelay(boost::asio::io_context& io, std::shared_ptr<RedisClient> redis,
-                           std::string route, std::size_t capacity,
-                           std::chrono::milliseconds flush_every)
+                           std::string route, std::shared_ptr<EventSpool> spool,
+                           std::size_t capacity, std::chrono::milliseconds flush_every)
     : io_(io),
+      strand_(boost::asio::make_strand(io)),
+      redis_(redis),
       queue_(std::move(redis), std::move(route)),
+      spool_(std::move(spool)),
       capacity_(capacity),
       flush_every_(flush_every) {}
 
@@ -38,7 +41,10 @@ void ReceiptRelay::start() {
     std::lock_guard lock(mutex_);
     running_ = true;
   }
-  boost::asio::co_spawn(boost::asio::make_strand(io_), run(), [this](std::exception_ptr) {
+  if (spool_ && spool_->pending() > 0)
+    spdlog::info("route {}: {} spooled receipt/reply batch(es) to deliver to Redis",
+                 queue_.route(), spool_->pending());
+  boost::asio::co_spawn(strand_, run(), [this](std::exception_ptr) {
     std::lock_guard lock(mutex_);
     running_ = false;
     finished_.notify_all();
@@ -49,9 +55,26 @@ void ReceiptRelay::stop() {
   stopping_ = true;
   std::unique_lock lock(mutex_);
   finished_.wait_for(lock, std::chrono::seconds(10), [this] { return !running_; });
-  if (!buffer_.empty())
+  if (buffer_.empty()) return;
+  if (spool_) {
+    // Redis did not take them: they wait in the spool for the next start.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < buffer_.size(); i += kEventsPerEntry) {
+      const auto end = buffer_.begin() +
+                       static_cast<std::ptrdiff_t>(std::min(buffer_.size(), i + kEventsPerEntry));
+      std::vector<campaigns::OutboxEvent> part(buffer_.begin() + static_cast<std::ptrdiff_t>(i),
+                                               end);
+      if (spool_->append(campaigns::encode_events(part))) kept += part.size();
+    }
+    spdlog::info("route {}: {} receipts and replies spooled at shutdown", queue_.route(), kept);
+    if (kept < buffer_.size())
+      spdlog::warn("route {}: {} receipts and replies not published at shutdown (spool full)",
+                   queue_.route(), buffer_.size() - kept);
+  } else {
     spdlog::warn("route {}: {} receipts and replies not published at shutdown", queue_.route(),
                  buffer_.size());
+  }
+  buffer_.clear();
 }
 
 void ReceiptRelay::add(campaigns::OutboxEvent e) {
@@ -66,6 +89,12 @@ void ReceiptRelay::add(campaigns::OutboxEvent e) {
 }
 
 void ReceiptRelay::on_receipt(adapters::DeliveryReceipt receipt) {
+  add(event_of(std::move(receipt)));
+}
+
+void ReceiptRelay::on_reply(adapters::Reply reply) { add(event_of(std::move(reply))); }
+
+campaigns::OutboxEvent ReceiptRelay::event_of(adapters::DeliveryReceipt receipt) const {
   campaigns::OutboxEvent e;
   e.kind = receipt.delivered ? campaigns::OutboxEvent::Kind::kDelivered
                              : campaigns::OutboxEvent::Kind::kUndelivered;
@@ -74,10 +103,10 @@ void ReceiptRelay::on_receipt(adapters::DeliveryReceipt receipt) {
   e.provider_id = std::move(receipt.provider_id);
   e.reason = std::move(receipt.reason);
   e.at_ms = to_ms(receipt.at);
-  add(std::move(e));
+  return e;
 }
 
-void ReceiptRelay::on_reply(adapters::Reply reply) {
+campaigns::OutboxEvent ReceiptRelay::event_of(adapters::Reply reply) const {
   campaigns::OutboxEvent e;
   e.kind = campaigns::OutboxEvent::Kind::kReply;
   e.route = queue_.route();
@@ -86,7 +115,54 @@ void ReceiptRelay::on_reply(adapters::Reply reply) {
   e.text = std::move(reply.text);
   e.provider_id = std::move(reply.provider_id);
   e.at_ms = to_ms(reply.at);
-  add(std::move(e));
+  return e;
+}
+
+void ReceiptRelay::accept(std::vector<campaigns::OutboxEvent> events,
+                          std::function<void(bool)> done) {
+  boost::asio::co_spawn(
+      strand_,
+      [this, n = events.size(), entry = campaigns::encode_events(events)]() mutable {
+        return make_durable(std::move(entry), n);
+      },
+      [done = std::move(done)](std::exception_ptr e, bool durable) { done(!e && durable); });
+}
+
+boost::asio::awaitable<bool> ReceiptRelay::make_durable(std::string entry, std::size_t events) {
+  // Behind older spooled events, a new one waits its turn: a household's "TU CHOI" and its
+  // "DONG Y" must reach the store in the order they were acknowledged.
+  if ((!spool_ || spool_->pending() == 0) && redis_->connected()) {
+    auto ec = co_await queue_.publish(entry);
+    if (!ec) {
+      published_ += static_cast<long long>(events);
+      co_return true;
+    }
+    // kConnectionLost or kTimeout: the XADD may have run. Spooling it as well risks a
+    // duplicate, which the store drops; not spooling it risks a lost opt-out.
+  }
+  if (!spool_) co_return false;
+  if (spool_->append(entry)) co_return true;
+  if (dropped_++ % 1000 == 0)
+    spdlog::error("route {}: the spool {} is full or failing ({} bytes) and Redis is down: "
+                  "answering webhooks 503 so that gateways retry",
+                  queue_.route(), spool_->file().string(), spool_->bytes());
+  co_return false;
+}
+
+boost::asio::awaitable<void> ReceiptRelay::drain_spool() {
+  if (!spool_) co_return;
+  std::size_t delivered = 0;
+  while (redis_->connected()) {
+    auto entry = spool_->front();
+    if (!entry) break;
+    auto ec = co_await queue_.publish(std::move(*entry));
+    if (ec) break;  // the next flush tries again
+    spool_->pop();
+    ++delivered;
+  }
+  if (delivered > 0)
+    spdlog::info("route {}: {} spooled receipt/reply batch(es) delivered to Redis; {} left",
+                 queue_.route(), delivered, spool_->pending());
 }
 
 boost::asio::awaitable<bool> ReceiptRelay::flush() {
@@ -118,9 +194,11 @@ boost::asio::awaitable<void> ReceiptRelay::run() {
   while (!stopping_) {
     timer.expires_after(flush_every_);
     co_await timer.async_wait(kAwait);
+    co_await drain_spool();
     while (co_await flush()) {
     }
   }
+  co_await drain_spool();
   while (co_await flush()) {
   }
 }
