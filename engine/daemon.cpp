@@ -373,6 +373,7 @@ void Daemon::start() {
   p.http->route(http::verb::get, "/healthz",
                 [role, parts, unhealthy_after](const HttpRequest&, HttpRespond respond) {
                   json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};
+                  observe_dependencies(*parts);  // now, not as of the last sample
                   const auto down = parts->health.down_longer_than(unhealthy_after);
                   if (down.empty()) return respond(make_response(200, json::serialize(body)));
                   // Waiting has not helped: let systemd or the load balancer act.
@@ -489,12 +490,16 @@ void Daemon::start() {
                config_.http_host(), p.http->port(), n);
 }
 
+void Daemon::observe_dependencies(Parts& p) {
+  p.health.observe("redis", p.redis->connected());
+  if (p.writer) p.health.observe("store", p.writer->disk_error().empty());
+}
+
 asio::awaitable<void> Daemon::watch_health() {
   auto& p = *parts_;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!stopping_) {
-    p.health.observe("redis", p.redis->connected());
-    if (p.writer) p.health.observe("store", p.writer->disk_error().empty());
+    observe_dependencies(p);
     timer.expires_after(kHealthSample);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }

@@ -65,6 +65,7 @@ class Daemon {
   struct Parts;
   void shutdown();
   boost::asio::awaitable<void> watch_health();
+  static void observe_dependencies(Parts& parts);
   static void add_metrics(Parts& parts, bool uses_store);
 
   Config config_;
