@@ -201,6 +201,11 @@ void Daemon::add_metrics(Parts& p, bool uses_store) {
                                static_cast<double>(v),
                                true});
           }
+          for (const auto& r : parts->relays)
+            store.push_back({"loa_spool_pending",
+                             "Webhook event batches in a route's spool, waiting for Redis",
+                             {{"route", r->route()}},
+                             static_cast<double>(r->spooled())});
           if (uses_store && parts->writer) {
             store.push_back({"loa_store_writer_queue",
                              "Writes waiting for the store writer (its lag)",

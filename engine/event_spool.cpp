@@ -29,32 +29,30 @@ void put_u32(char* out, std::uint32_t v) {
 }
 std::uint32_t get_u32(const char* in) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
   return v;
 }
 
-bool pread_all(int fd, char* out, std::size_t n, std::uint64_t offset) {
+// pread or pwrite of all `n` bytes at `offset`, through EINTR and short transfers.
+template <class Transfer, class Byte>
+bool transfer_all(Transfer transfer, int fd, Byte* data, std::size_t n, std::uint64_t offset) {
   while (n > 0) {
-    const ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
+    const ssize_t r = transfer(fd, data, n, static_cast<off_t>(offset));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
-    out += r;
+    data += r;
     n -= static_cast<std::size_t>(r);
     offset += static_cast<std::uint64_t>(r);
   }
   return true;
 }
 
+bool pread_all(int fd, char* out, std::size_t n, std::uint64_t offset) {
+  return transfer_all(::pread, fd, out, n, offset);
+}
 bool pwrite_all(int fd, const char* in, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t r = ::pwrite(fd, in, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    in += r;
-    n -= static_cast<std::size_t>(r);
-    offset += static_cast<std::uint64_t>(r);
-  }
-  return true;
+  return transfer_all(::pwrite, fd, in, n, offset);
 }
 
 }  // namespace

@@ -68,8 +68,8 @@ class EventSpool {
   const std::uint64_t max_bytes_;
   mutable std::mutex mutex_;
   int fd_ = -1;
-  std::uint64_t size_ = 0;       // guarded by mutex_
-  std::deque<Record> pending_;   // guarded by mutex_
+  std::uint64_t size_ = 0;      // guarded by mutex_
+  std::deque<Record> pending_;  // guarded by mutex_
 };
 
 }  // namespace loa::engine

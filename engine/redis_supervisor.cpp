@@ -58,9 +58,10 @@ void RedisSupervisor::run() {
     const auto ended = process_.reap();
     if (!ended) continue;
     pid_ = -1;
-    spdlog::error("redis: the spawned redis-server (pid {}) ended ({}); restarting it on the same "
-                  "AOF",
-                  was, *ended);
+    spdlog::error(
+        "redis: the spawned redis-server (pid {}) ended ({}); restarting it on the same "
+        "AOF",
+        was, *ended);
     if (fail("ended with " + *ended)) return;
     auto delay = options_.restart_min;
     while (wait_for(delay)) {

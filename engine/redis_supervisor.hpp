@@ -69,8 +69,8 @@ class RedisSupervisor {
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;                        // guarded by mutex_
-  std::chrono::milliseconds grace_{10000};       // guarded by mutex_
+  bool stopping_ = false;                   // guarded by mutex_
+  std::chrono::milliseconds grace_{10000};  // guarded by mutex_
   std::atomic<long long> restarts_{0};
   std::atomic<bool> gave_up_{false};
   std::atomic<pid_t> pid_{-1};

@@ -67,7 +67,8 @@ TEST(EventSpool, ATornLastRecordIsCutOffAndTheRestKept) {
   {
     // A kill in the middle of an append: a header promising more than was written.
     std::ofstream out(file, std::ios::binary | std::ios::app);
-    out << 'P' << '\x40' << '\0' << '\0' << '\0' << "abcd" << "only part of it";
+    out << 'P' << '\x40' << '\0' << '\0' << '\0' << "abcd"
+        << "only part of it";
   }
   {
     EventSpool spool(file, 1 << 20);
@@ -91,8 +92,7 @@ TEST(EventSpool, RecordsComeOutInTheOrderTheyWentInAcrossReopens) {
     ASSERT_TRUE(spool.append(record(5)));  // appended while draining: after the rest
   }
   EventSpool spool(file, 1 << 20);
-  EXPECT_EQ(drain(spool),
-            (std::vector<std::string>{record(2), record(3), record(4), record(5)}));
+  EXPECT_EQ(drain(spool), (std::vector<std::string>{record(2), record(3), record(4), record(5)}));
   EXPECT_FALSE(spool.front().has_value());
 }
 

@@ -24,16 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F done, std::chrono::seconds limit = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
-}
-
 // A redis-server that can be taken away: a script that execs the real one, to delete later.
 std::filesystem::path wrapper_for_redis(const test::TempDir& dir) {
   const auto real = RedisProcess::find_binary("redis-server");
@@ -69,8 +59,10 @@ TEST(RedisSupervisor, RestartsRedisAfterASigkillOnTheSameAof) {
   for (int kill = 1; kill <= 2; ++kill) {
     const pid_t before = supervisor.pid();
     ASSERT_EQ(::kill(before, SIGKILL), 0);
-    ASSERT_TRUE(eventually([&] { return supervisor.restarts() == kill && supervisor.pid() > 0; }))
-        << "restart " << kill << " did not happen";
+    ASSERT_TRUE(test::eventually([&] {
+      return supervisor.restarts() == kill && supervisor.pid() > 0;
+    })) << "restart "
+        << kill << " did not happen";
     EXPECT_NE(supervisor.pid(), before);
     // The write acknowledged before the kill was in the AOF (Redis writes it before it
     // answers), so it is there after the restart.
@@ -99,7 +91,7 @@ TEST(RedisSupervisor, GivesUpOnceWhenRedisCannotBeStartedAgain) {
   supervisor.start();
   std::filesystem::remove(po.binary);  // the package was removed, say
   ASSERT_EQ(::kill(supervisor.pid(), SIGKILL), 0);
-  ASSERT_TRUE(eventually([&] { return supervisor.gave_up(); }));
+  ASSERT_TRUE(test::eventually([&] { return supervisor.gave_up(); }));
   std::this_thread::sleep_for(300ms);  // a second call would have come by now
   std::lock_guard lock(mutex);
   ASSERT_EQ(reasons.size(), 1u);
@@ -131,7 +123,7 @@ TEST_F(SpawnedRedisDaemon, IsReadyAgainAfterItsRedisIsKilled) {
   for (int kill = 1; kill <= 2; ++kill) {
     const pid_t redis = test::redis_pid_at(socket());
     ASSERT_EQ(::kill(redis, SIGKILL), 0);
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(test::eventually([&] {
       try {
         return test::redis_pid_at(socket()) != redis;
       } catch (const std::exception&) {

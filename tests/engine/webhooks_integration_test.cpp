@@ -19,16 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class F>
-bool eventually(F done, std::chrono::seconds limit = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 // "Từ chối" (an opt-out, campaigns/reply_rules) from 0912 000 <n>, Kannel's MO id kannel-<n>.
 std::string opt_out_reply(int n) {
   return "/webhooks/sms/reply?token=mo-t0ken&from=%2B84912000" + std::to_string(100 + n) +
@@ -62,7 +52,8 @@ TEST(DurableWebhooks, RepliesWhileRedisIsDownAreSpooledOrRefusedButNeverLost) {
 
   EXPECT_EQ(test::http_request(port, "GET", opt_out_reply(0)).status, 200);  // Redis up
   redis.kill_hard();
-  ASSERT_TRUE(eventually([&] { return test::http_request(port, "GET", "/readyz").status == 503; }));
+  ASSERT_TRUE(
+      test::eventually([&] { return test::http_request(port, "GET", "/readyz").status == 503; }));
 
   constexpr int kReplies = 60;  // more than 4096 bytes of spool holds
   std::vector<int> refused;
@@ -83,15 +74,19 @@ TEST(DurableWebhooks, RepliesWhileRedisIsDownAreSpooledOrRefusedButNeverLost) {
   redis.start();  // empty: its data was not persisted
   // The gateway retries what was refused, until it is taken.
   for (int n : refused)
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(test::eventually([&] {
       return test::http_request(port, "GET", opt_out_reply(n)).status == 200;
-    })) << "reply " << n << " refused after Redis returned\n" << daemon.log();
-  ASSERT_TRUE(eventually([&] {
+    })) << "reply "
+        << n << " refused after Redis returned\n"
+        << daemon.log();
+  ASSERT_TRUE(test::eventually([&] {
     return count("SELECT COUNT(*) FROM households WHERE opt_out_sms = 1") == kReplies + 1;
-  })) << count("SELECT COUNT(*) FROM households WHERE opt_out_sms = 1") << " opted out\n"
+  })) << count("SELECT COUNT(*) FROM households WHERE opt_out_sms = 1")
+      << " opted out\n"
       << daemon.log();
   EXPECT_EQ(count("SELECT COUNT(*) FROM replies"), kReplies + 1);
-  EXPECT_TRUE(eventually([&] { return std::filesystem::file_size(data / "spool" / "sms.spool") == 0; }));
+  EXPECT_TRUE(test::eventually(
+      [&] { return std::filesystem::file_size(data / "spool" / "sms.spool") == 0; }));
   EXPECT_NE(daemon.log().find("spooled receipt/reply batch(es) delivered to Redis"),
             std::string::npos);
   daemon.signal(SIGTERM);
