@@ -51,7 +51,7 @@ int run_serve(Context& ctx, const std::string& role_text) {
   Daemon daemon(ctx.config(), role);
   daemon.start();
   daemon.wait();
-  return kExitOk;
+  return daemon.exit_code();
 }
 
 int run_migrate(Context& ctx) {

@@ -89,6 +89,14 @@ const std::vector<KeySpec>& key_specs() {
       "Directory for the SQLite store, the spawned Redis and reports");
     n("daemon.threads", &Config::daemon, &DaemonConfig::threads, 0, 256,
       "Threads running the io_context; 0 means one per core");
+    n("daemon.unhealthy_after_ms", &Config::daemon, &DaemonConfig::unhealthy_after_ms, 100,
+      86400000,
+      "/healthz answers 503 once Redis or the store has been down this long, so that systemd "
+      "or a load balancer notices");
+    n("daemon.spool_max_bytes", &Config::daemon, &DaemonConfig::spool_max_bytes, 4096,
+      1073741824,
+      "Per route: the fsynced spool (<data_dir>/spool/<route>.spool) where webhook events wait "
+      "while Redis is down; when full, webhooks answer 503 and gateways retry");
     s("log.level", &Config::log, &LogConfig::level, "Log level",
       {"trace", "debug", "info", "warn", "error", "critical", "off"});
     s("log.format", &Config::log, &LogConfig::format, "text for people, json for JSON lines",
@@ -108,6 +116,16 @@ const std::vector<KeySpec>& key_specs() {
       "Longest reconnect delay");
     n("redis.max_pending", &Config::redis, &RedisConfig::max_pending, 1, 10000000,
       "Commands queued or in flight on one connection before new ones are refused");
+    n("redis.restart_min_ms", &Config::redis, &RedisConfig::restart_min_ms, 10, 600000,
+      "Spawn mode: first delay before restarting a redis-server that died; doubles up to "
+      "restart_max_ms");
+    n("redis.restart_max_ms", &Config::redis, &RedisConfig::restart_max_ms, 10, 600000,
+      "Spawn mode: longest delay between restarts");
+    n("redis.restart_attempts", &Config::redis, &RedisConfig::restart_attempts, 0, 1000,
+      "Spawn mode: deaths or failed restarts tolerated within restart_window_ms; one more and "
+      "loa exits non-zero (systemd restarts it)");
+    n("redis.restart_window_ms", &Config::redis, &RedisConfig::restart_window_ms, 1000,
+      86400000, "Spawn mode: the window over which restart_attempts counts");
     s("store.path", &Config::store, &StoreConfig::path,
       "SQLite database file; empty means <data_dir>/loa.db");
     n("store.batch_rows", &Config::store, &StoreConfig::batch_rows, 1, 1000000,
@@ -530,6 +548,8 @@ void finish(Config& c) {
   if (c.daemon.data_dir.empty()) throw ConfigError("key 'daemon.data_dir' must not be empty");
   if (c.redis.reconnect_min_ms > c.redis.reconnect_max_ms)
     throw ConfigError("key 'redis.reconnect_min_ms' must not exceed 'redis.reconnect_max_ms'");
+  if (c.redis.restart_min_ms > c.redis.restart_max_ms)
+    throw ConfigError("key 'redis.restart_min_ms' must not exceed 'redis.restart_max_ms'");
   split_listen(c.http.listen);
   std::string error;
   if (!templates::FallbackChain::parse(c.languages.fallback, c.languages.default_language, &error))

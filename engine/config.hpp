@@ -56,6 +56,10 @@ struct RedisConfig {
   int reconnect_min_ms = 100;
   int reconnect_max_ms = 5000;
   int max_pending = 10000;  // commands queued or in flight per connection before push-back
+  int restart_min_ms = 200;  // spawn mode: the supervisor's first restart delay
+  int restart_max_ms = 5000;
+  int restart_attempts = 5;  // deaths or failed starts within restart_window_ms before giving up
+  int restart_window_ms = 60000;
 };
 
 struct StoreConfig {
@@ -194,6 +198,8 @@ struct RepliesConfig {
 struct DaemonConfig {
   std::string data_dir = "loa-data";
   int threads = 0;  // 0: one per core
+  int unhealthy_after_ms = 60000;  // /healthz: 503 once a dependency is down this long
+  int spool_max_bytes = 64 * 1024 * 1024;  // per route: webhook events spooled while Redis is down
 };
 
 struct Config {

@@ -12,6 +12,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cstring>
@@ -24,7 +28,9 @@
 #include "engine/api_services.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/dashboard.hpp"
+#include "engine/dependency_watch.hpp"
 #include "engine/enqueuer.hpp"
+#include "engine/event_spool.hpp"
 #include "engine/gateways.hpp"
 #include "engine/http_server.hpp"
 #include "engine/metrics.hpp"
@@ -34,6 +40,7 @@
 #include "engine/result_consumer.hpp"
 #include "engine/redis_client.hpp"
 #include "engine/redis_process.hpp"
+#include "engine/redis_supervisor.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/template_settings.hpp"
 #include "engine/store.hpp"
@@ -70,6 +77,8 @@ struct Daemon::Parts {
   asio::signal_set signals{io, SIGINT, SIGTERM};
   int lock_fd = -1;
   std::unique_ptr<RedisProcess> redis_process;
+  std::unique_ptr<RedisSupervisor> redis_supervisor;  // spawn mode; goes before redis_process
+  DependencyWatch health;                             // what /healthz reads
   std::unique_ptr<StoreWriter> writer;
   std::shared_ptr<RedisClient> redis;
   std::shared_ptr<HttpServer> http;
@@ -96,6 +105,10 @@ struct Daemon::Parts {
 };
 
 namespace {
+
+// How often the health watch samples Redis and the store: fine enough for any sensible
+// daemon.unhealthy_after_ms (at least 100 ms by its bounds), cheap (two atomic reads).
+constexpr auto kHealthSample = std::chrono::milliseconds(100);
 
 void prepare_data_dir(const fs::path& dir, int& lock_fd) {
   std::error_code ec;
@@ -189,6 +202,11 @@ void Daemon::add_metrics(Parts& p, bool uses_store) {
                                static_cast<double>(v),
                                true});
           }
+          for (const auto& r : parts->relays)
+            store.push_back({"loa_spool_pending",
+                             "Webhook event batches in a route's spool, waiting for Redis",
+                             {{"route", r->route()}},
+                             static_cast<double>(r->spooled())});
           if (uses_store && parts->writer) {
             store.push_back({"loa_store_writer_queue",
                              "Writes waiting for the store writer (its lag)",
@@ -299,8 +317,16 @@ void Daemon::start() {
   const std::vector<std::string> routes(std::begin(kRouteNames), std::end(kRouteNames));
   // Every role has a relay per route: gateways push receipts and replies through it, and so do
   // the webhook endpoints, which any role serves.
+  // Each relay spools its webhooks' events while Redis is down (engine/event_spool.hpp).
   for (const auto& route : routes) {
-    p.relays.push_back(std::make_unique<ReceiptRelay>(p.io, p.redis, route));
+    std::shared_ptr<EventSpool> spool;
+    try {
+      spool = std::make_shared<EventSpool>(fs::absolute(data_dir / "spool" / (route + ".spool")),
+                                           static_cast<std::uint64_t>(config_.daemon.spool_max_bytes));
+    } catch (const SpoolError& e) {
+      throw StartupError(std::string("daemon.data_dir: ") + e.what());
+    }
+    p.relays.push_back(std::make_unique<ReceiptRelay>(p.io, p.redis, route, std::move(spool)));
     p.relays.back()->start();
   }
   if (role_ != Role::kPlanner) {
@@ -371,11 +397,20 @@ void Daemon::start() {
   }
   if (uses_store) register_dashboard(*p.http);  // where the API is: roles all and planner
   const std::string role = role_name(role_);
-  p.http->probe_route(http::verb::get, "/healthz", [role](const HttpRequest&, HttpRespond respond) {
-    json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};
-    respond(make_response(200, json::serialize(body)));
-  });
   Parts* parts = &p;
+  const std::chrono::milliseconds unhealthy_after(config_.daemon.unhealthy_after_ms);
+  p.http->probe_route(http::verb::get, "/healthz",
+                [role, parts, unhealthy_after](const HttpRequest&, HttpRespond respond) {
+                  json::object body{{"status", "alive"}, {"version", kVersion}, {"role", role}};
+                  observe_dependencies(*parts);  // now, not as of the last sample
+                  const auto down = parts->health.down_longer_than(unhealthy_after);
+                  if (down.empty()) return respond(make_response(200, json::serialize(body)));
+                  // Waiting has not helped: let systemd or the load balancer act.
+                  body["status"] = "unhealthy";
+                  for (const auto& d : down)
+                    body[d.name] = "down for " + std::to_string(d.for_.count()) + " ms";
+                  respond(make_response(503, json::serialize(body)));
+                });
   p.http->probe_route(http::verb::get, "/readyz", [parts, uses_store](const HttpRequest&,
                                                                  HttpRespond respond) {
     auto body = std::make_shared<json::object>();
@@ -384,7 +419,13 @@ void Daemon::start() {
       std::lock_guard lock(parts->reader_mutex);
       try {
         parts->reader->execAndGet("SELECT 1");
-        (*body)["store"] = "ok";
+        // Reads work on a full disk; the writer's last commit tells whether writes do.
+        if (auto error = parts->writer->disk_error(); !error.empty()) {
+          (*body)["store"] = "failing: " + error;
+          ready = false;
+        } else {
+          (*body)["store"] = "ok";
+        }
       } catch (const std::exception& e) {
         (*body)["store"] = std::string("unreachable: ") + e.what();
         ready = false;
@@ -458,8 +499,39 @@ void Daemon::start() {
                          ? static_cast<unsigned>(config_.daemon.threads)
                          : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { parts_->io.run(); });
+  asio::co_spawn(p.io, watch_health(), asio::detached);
+  if (p.redis_process) {
+    RedisSupervisor::Options so;
+    so.restart_min = std::chrono::milliseconds(config_.redis.restart_min_ms);
+    so.restart_max = std::chrono::milliseconds(config_.redis.restart_max_ms);
+    so.attempts = config_.redis.restart_attempts;
+    so.window = std::chrono::milliseconds(config_.redis.restart_window_ms);
+    p.redis_supervisor = std::make_unique<RedisSupervisor>(
+        *p.redis_process, so, [this](const std::string& why) {
+          // systemd (Restart=on-failure) starts the whole service again.
+          spdlog::critical("redis: {}; loa stops and exits {} for systemd to restart it", why, kExitRedisLost);
+          exit_code_ = kExitRedisLost;
+          stop();
+        });
+    p.redis_supervisor->start();
+  }
   spdlog::info("http: listening on http://{}:{} (/healthz, /readyz); {} io thread(s)",
                config_.http_host(), p.http->port(), n);
+}
+
+void Daemon::observe_dependencies(Parts& p) {
+  p.health.observe("redis", p.redis->connected());
+  if (p.writer) p.health.observe("store", p.writer->disk_error().empty());
+}
+
+asio::awaitable<void> Daemon::watch_health() {
+  auto& p = *parts_;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping_) {
+    observe_dependencies(p);
+    timer.expires_after(kHealthSample);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 void Daemon::stop() {
@@ -510,6 +582,7 @@ void Daemon::wait() {
     spdlog::info("store: flushed; {} write(s) committed in {} batch(es)", p.writer->committed(),
                  p.writer->batches());
   }
+  if (p.redis_supervisor) p.redis_supervisor->stop();  // stops redis-server on its thread
   if (p.redis_process) {
     p.redis_process->stop();
     spdlog::info("redis: spawned redis-server stopped");

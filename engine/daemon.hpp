@@ -9,6 +9,10 @@
 //  - SIGINT/SIGTERM (or stop()) shut down gracefully, in reverse: stop accepting HTTP and let
 //    requests in flight finish within http.shutdown_grace_ms, flush the store writer, close
 //    Redis, stop the spawned redis-server. A second signal forces an immediate stop.
+//  - A spawned redis-server that dies is restarted (engine/redis_supervisor.hpp); if it cannot
+//    be, the daemon stops gracefully and exit_code() is kExitRedisLost, for systemd to restart
+//    the service. /healthz answers 503 once Redis or the store has been down longer than
+//    daemon.unhealthy_after_ms; /readyz answers 503 at once.
 //  - Roles: `all` runs everything; `planner` runs store, planner, API and webhooks;
 //    `dispatcher` needs only Redis and the adapters (no store), and must be given an
 //    external redis.url.
@@ -17,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,12 +54,18 @@ class Daemon {
   // Begins a graceful shutdown; safe from any thread and from signal-free contexts.
   void stop();
 
+  // 0 after a graceful stop; kExitRedisLost when the spawned Redis could not be restarted.
+  int exit_code() const { return exit_code_.load(); }
+  static constexpr int kExitRedisLost = 1;  // the CLI's kExitFailure (engine/cli.hpp)
+
   std::uint16_t http_port() const;
   std::string redis_url() const;  // where the Redis client connects (the socket when spawned)
 
  private:
   struct Parts;
   void shutdown();
+  boost::asio::awaitable<void> watch_health();
+  static void observe_dependencies(Parts& parts);
   static void add_metrics(Parts& parts, bool uses_store);
 
   Config config_;
@@ -62,6 +73,7 @@ class Daemon {
   std::unique_ptr<Parts> parts_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> exit_code_{0};
 };
 
 }  // namespace loa::engine

@@ -48,6 +48,9 @@ class RedisProcess {
 
   void start();
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Non-blocking: when the child has exited (killed, crashed), reaps it and returns how it
+  // ended ("exit status N" or "signal N"); nullopt while it runs or when there is none.
+  std::optional<std::string> reap();
   // Fault injection for tests: SIGKILL, SIGSTOP and SIGCONT.
   void kill_hard();
   void pause();

@@ -1,6 +1,8 @@
 #include "engine/store_writer.hpp"
 
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 #include <spdlog/spdlog.h>
 
 #include "campaigns/fault_point.hpp"
@@ -128,6 +130,28 @@ void StoreWriter::run() {
   drained_.notify_all();
 }
 
+std::string StoreWriter::disk_error() const {
+  std::lock_guard lock(mutex_);
+  return disk_error_;
+}
+
+void StoreWriter::note_disk_error(const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr) return;
+  switch (sqlite->getErrorCode() & 0xff) {  // the primary result code
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT: {
+      std::lock_guard lock(mutex_);
+      disk_error_ = e.what();
+      break;
+    }
+    default: break;  // a bad write (a constraint), not the disk
+  }
+}
+
 void StoreWriter::apply_batch(std::deque<StoreWrite>& batch) {
   if (batch.empty()) return;
   try {
@@ -137,10 +161,15 @@ void StoreWriter::apply_batch(std::deque<StoreWrite>& batch) {
     tx.commit();
     committed_ += batch.size();
     ++batches_;
+    {
+      std::lock_guard lock(mutex_);
+      disk_error_.clear();
+    }
     for (auto& w : batch)
       if (w.done) w.done(true, {});
     return;
   } catch (const std::exception& e) {
+    note_disk_error(e);
     if (batch.size() == 1) {
       ++failed_;
       spdlog::error("store: a write failed: {}", e.what());

@@ -59,10 +59,15 @@ class StoreWriter {
   std::uint64_t committed() const { return committed_.load(); }
   std::uint64_t failed() const { return failed_.load(); }
   std::uint64_t batches() const { return batches_.load(); }
+  // The disk's error (SQLITE_FULL, SQLITE_IOERR, read-only...) when the last commit failed
+  // with one, empty once a commit succeeds: what /readyz and /healthz report (a full disk
+  // used to leave /readyz at "store":"ok").
+  std::string disk_error() const;
 
  private:
   void run();
   void apply_batch(std::deque<StoreWrite>& batch);
+  void note_disk_error(const std::exception& e);
 
   std::filesystem::path path_;
   StoreConfig config_;
@@ -83,6 +88,7 @@ class StoreWriter {
   std::atomic<std::uint64_t> committed_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> batches_{0};
+  std::string disk_error_;  // guarded by mutex_
 };
 
 }  // namespace loa::engine

@@ -5,6 +5,7 @@
 #include "adapters/webhook.hpp"
 #include "adapters/zalo_webhook.hpp"
 #include "engine/refusal_log.hpp"
+#include "engine/receipt_relay.hpp"
 
 namespace loa::engine {
 namespace {
@@ -40,6 +41,20 @@ HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::str
   return make_response(500, "{}");
 }
 
+// Answers `acknowledged` once the relay has made `events` durable, or 503 when it could not
+// (Redis down and the spool full or failing): the gateway retries, and nothing is lost.
+void answer_when_durable(ReceiptRelay& relay, std::vector<campaigns::OutboxEvent> events,
+                         HttpResponse acknowledged, HttpRespond respond, std::string path) {
+  if (events.empty()) return respond(std::move(acknowledged));
+  auto ack = std::make_shared<HttpResponse>(std::move(acknowledged));
+  relay.accept(std::move(events), [ack, respond = std::move(respond),
+                                   path = std::move(path)](bool durable) {
+    if (durable) return respond(std::move(*ack));
+    spdlog::warn("webhook {}: not durable (Redis down, spool full): answered 503", path);
+    respond(make_response(503, "{\"error\":\"unavailable\"}"));
+  });
+}
+
 }  // namespace
 
 namespace {
@@ -47,8 +62,7 @@ namespace {
 // Zalo posts every OA event (replies, ZNS delivery) to one URL, signed with X-ZEvent-Signature.
 // Served when the route names its OA secret key (oa_secret_key_env or _file).
 std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string& route,
-                                          const RouteGatewayConfig& gw,
-                                          adapters::GatewayEvents& sink) {
+                                          const RouteGatewayConfig& gw, ReceiptRelay& sink) {
   adapters::GatewaySettings::Values values(gw.options.begin(), gw.options.end());
   adapters::GatewaySettings settings(values);
   std::optional<std::string> secret;
@@ -84,9 +98,12 @@ std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string&
                    refusals.refused(path, RefusalReason::kMalformed, event.name + ": " + event.error);
                    return respond(make_response(400, "{\"error\":\"malformed\"}"));
                  }
-                 if (event.reply) sink.on_reply(std::move(*event.reply));
-                 if (event.receipt) sink.on_receipt(std::move(*event.receipt));
-                 respond(make_response(200, "{\"status\":\"ok\"}"));
+                 std::vector<campaigns::OutboxEvent> events;
+                 if (event.reply) events.push_back(sink.event_of(std::move(*event.reply)));
+                 if (event.receipt) events.push_back(sink.event_of(std::move(*event.receipt)));
+                 answer_when_durable(sink, std::move(events),
+                                     make_response(200, "{\"status\":\"ok\"}"),
+                                     std::move(respond), path);
                });
   return {path};
 }
@@ -94,8 +111,7 @@ std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string&
 }  // namespace
 
 std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& config,
-                                              const std::string& route,
-                                              adapters::GatewayEvents& sink) {
+                                              const std::string& route, ReceiptRelay& sink) {
   const RouteGatewayConfig& gw = route_gateway(config, route);
   if (gw.type == "simulator") return {};
   if (gw.type == "zalo_zns" || gw.type == "zalo_oa") return add_zalo_webhook(server, route, gw, sink);
@@ -107,23 +123,24 @@ std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& 
     throw ConfigError("routes." + route + ".options." + e.key() + ": " + e.detail());
   }
   std::vector<std::string> paths;
-  // GET and POST on /webhooks/<route>/<kind>: parse, hand the event to `deliver`, answer.
-  auto add = [&](const char* kind, auto hook, auto deliver) {
+  // GET and POST on /webhooks/<route>/<kind>: parse, make the event durable, answer.
+  auto add = [&](const char* kind, auto hook) {
     if (!hook) return;
     const std::string path = "/webhooks/" + route + "/" + kind;
     RefusalLog& refusals = server.refusals();
-    auto handler = [hook, deliver, path, &refusals](const HttpRequest& r, HttpRespond respond) {
+    auto handler = [hook, &sink, path, &refusals](const HttpRequest& r, HttpRespond respond) {
       auto result = hook(to_webhook(r));
-      if (result.event) deliver(std::move(*result.event));
-      respond(answer(result, path, refusals));
+      std::vector<campaigns::OutboxEvent> events;
+      if (result.event) events.push_back(sink.event_of(std::move(*result.event)));
+      answer_when_durable(sink, std::move(events), answer(result, path, refusals),
+                          std::move(respond), path);
     };
     server.route(http::verb::get, path, handler);
     server.route(http::verb::post, path, handler);
     paths.push_back(path);
   };
-  add("receipt", hooks.receipt,
-      [&sink](adapters::DeliveryReceipt e) { sink.on_receipt(std::move(e)); });
-  add("reply", hooks.reply, [&sink](adapters::Reply e) { sink.on_reply(std::move(e)); });
+  add("receipt", hooks.receipt);
+  add("reply", hooks.reply);
   return paths;
 }
 

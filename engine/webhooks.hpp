@@ -6,8 +6,11 @@
 //                                        X-ZEvent-Signature; served when the route names its
 //                                        OA secret key (oa_secret_key_env or _file)
 // The adapter's parser (adapters/registry.hpp WebhookHooks) authenticates and reads the
-// request; an event goes to the route's results stream through its ReceiptRelay and the
-// request is answered at once (processing is asynchronous, in the store writer). A bad token
+// request; an event goes to the route's results stream through its ReceiptRelay, and the
+// request is answered 2xx only once the event is durable: in Redis, or while Redis is down in
+// the route's fsynced spool (engine/event_spool.hpp); when neither takes it, 503, so that the
+// gateway retries (issue [W2 1/9]: an opt-out must never be lost). Processing is asynchronous,
+// in the store writer. A bad token
 // or signature is answered 401 and nothing is stored, an unreadable callback (malformed JSON
 // or form) 400, a body over http.body_limit_bytes 413 (by the server, before any parsing), an
 // authentic one with nothing to record 200. Refusals (401, 400) go to the server's
@@ -31,9 +34,10 @@
 
 namespace loa::engine {
 
+class ReceiptRelay;
+
 // Returns the paths it registered (none for a gateway without callbacks, such as the simulator).
 std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& config,
-                                              const std::string& route,
-                                              adapters::GatewayEvents& sink);
+                                              const std::string& route, ReceiptRelay& sink);
 
 }  // namespace loa::engine

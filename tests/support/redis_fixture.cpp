@@ -71,15 +71,26 @@ std::string PrivateRedis::command(const std::string& format) const {
 }
 
 std::string PrivateRedis::command(const std::vector<std::string>& argv) const {
+  return redis_command_at(process_->socket_path(), argv);
+}
+
+std::string redis_command_at(const std::string& socket, const std::vector<std::string>& argv) {
   std::vector<const char*> args;
   std::vector<std::size_t> lengths;
   for (const auto& a : argv) {
     args.push_back(a.data());
     lengths.push_back(a.size());
   }
-  return run_on(process_->socket_path(), [&](redisContext* c) {
+  return run_on(socket, [&](redisContext* c) {
     return redisCommandArgv(c, static_cast<int>(args.size()), args.data(), lengths.data());
   });
+}
+
+pid_t redis_pid_at(const std::string& socket) {
+  const std::string info = redis_command_at(socket, {"INFO", "server"});
+  const auto at = info.find("process_id:");
+  if (at == std::string::npos) throw std::runtime_error("no process_id in INFO server");
+  return static_cast<pid_t>(std::stol(info.substr(at + 11)));
 }
 
 IoThreads::IoThreads(unsigned threads) : work_(io_.get_executor()) {

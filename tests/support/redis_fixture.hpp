@@ -5,6 +5,8 @@
 // IoThreads runs an io_context on background threads for the duration of a test.
 #pragma once
 
+#include <sys/types.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
@@ -43,6 +45,12 @@ class PrivateRedis {
   TempDir dir_;
   std::unique_ptr<engine::RedisProcess> process_;
 };
+
+// A blocking one-shot command to the redis-server on unix socket `socket` (say a daemon's
+// spawned one); throws std::runtime_error when it cannot be reached.
+std::string redis_command_at(const std::string& socket, const std::vector<std::string>& argv);
+// The pid of the redis-server on `socket`, from INFO server.
+pid_t redis_pid_at(const std::string& socket);
 
 class IoThreads {
  public:

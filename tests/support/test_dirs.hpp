@@ -2,9 +2,11 @@
 // running the `loa` binary as a user would.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace loa::test {
@@ -26,6 +28,19 @@ class TempDir {
 std::filesystem::path source_dir();
 std::filesystem::path loa_binary();
 std::filesystem::path fixtures_dir();  // LOA_FIXTURES_DIR or <source>/../shared/fixtures
+
+// Polls `done` every `every` until it holds (true) or `limit` has passed (false): how a test
+// waits for an event on a loaded machine, never with a fixed sleep.
+template <class Done>
+bool eventually(Done done, std::chrono::milliseconds limit = std::chrono::seconds(60),
+                std::chrono::milliseconds every = std::chrono::milliseconds(50)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
 
 // A loopback TCP port that was free a moment ago.
 std::uint16_t free_port();

@@ -24,7 +24,7 @@ faults_init() {
   [ -x "$FAULTS_LOA" ] || { echo "$FAULTS_NAME: no loa binary at $FAULTS_LOA (build first, or --build-dir)" >&2; exit 2; }
   command -v redis-server >/dev/null || { echo "$FAULTS_NAME: redis-server is missing (ops/install-deps)" >&2; exit 2; }
   command -v sqlite3 >/dev/null || { echo "$FAULTS_NAME: sqlite3 is missing (ops/install-deps)" >&2; exit 2; }
-  FAULTS_GEN="$FAULTS_ROOT/../shared/fixtures/gen_households.py"
+  FAULTS_GEN="${LOA_FIXTURES_DIR:-$FAULTS_ROOT/../shared/fixtures}/gen_households.py"  # as tests/support/test_dirs
   FAULTS_TMP=$(mktemp -d "/tmp/loa-$FAULTS_NAME.XXXXXX")
   FAULTS_PIDS=()
   trap faults_cleanup EXIT
