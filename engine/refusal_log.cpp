@@ -27,6 +27,8 @@ std::string_view to_string(RefusalReason reason) {
       return "accept_failed";
     case RefusalReason::kUploadsFull:
       return "uploads_full";
+    case RefusalReason::kNotDurable:
+      return "not_durable";
   }
   return "unknown";
 }

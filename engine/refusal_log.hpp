@@ -37,6 +37,7 @@ enum class RefusalReason {
   kTooManyFromClient,   // 503: http.max_connections_per_client reached
   kAcceptFailed,        // accept(2) failed, e.g. EMFILE
   kUploadsFull,         // 503: http.upload_spool_limit_bytes reached
+  kNotDurable,          // 503: a webhook's event is neither in Redis nor spooled (gateway retries)
 };
 std::string_view to_string(RefusalReason reason);
 

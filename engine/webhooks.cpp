@@ -43,14 +43,15 @@ HttpResponse answer(const adapters::WebhookResult<Event>& result, const std::str
 
 // Answers `acknowledged` once the relay has made `events` durable, or 503 when it could not
 // (Redis down and the spool full or failing): the gateway retries, and nothing is lost.
-void answer_when_durable(ReceiptRelay& relay, std::vector<campaigns::OutboxEvent> events,
-                         HttpResponse acknowledged, HttpRespond respond, std::string path) {
+void answer_when_durable(ReceiptRelay& relay, RefusalLog& refusals,
+                         std::vector<campaigns::OutboxEvent> events, HttpResponse acknowledged,
+                         HttpRespond respond, std::string path) {
   if (events.empty()) return respond(std::move(acknowledged));
   auto ack = std::make_shared<HttpResponse>(std::move(acknowledged));
-  relay.accept(std::move(events), [ack, respond = std::move(respond),
+  relay.accept(std::move(events), [ack, &refusals, respond = std::move(respond),
                                    path = std::move(path)](bool durable) {
     if (durable) return respond(std::move(*ack));
-    spdlog::warn("webhook {}: not durable (Redis down, spool full): answered 503", path);
+    refusals.refused(path, RefusalReason::kNotDurable, "Redis down and the spool full or failing");
     respond(make_response(503, "{\"error\":\"unavailable\"}"));
   });
 }
@@ -101,7 +102,7 @@ std::vector<std::string> add_zalo_webhook(HttpServer& server, const std::string&
                  std::vector<campaigns::OutboxEvent> events;
                  if (event.reply) events.push_back(sink.event_of(std::move(*event.reply)));
                  if (event.receipt) events.push_back(sink.event_of(std::move(*event.receipt)));
-                 answer_when_durable(sink, std::move(events),
+                 answer_when_durable(sink, refusals, std::move(events),
                                      make_response(200, "{\"status\":\"ok\"}"),
                                      std::move(respond), path);
                });
@@ -132,7 +133,7 @@ std::vector<std::string> add_gateway_webhooks(HttpServer& server, const Config& 
       auto result = hook(to_webhook(r));
       std::vector<campaigns::OutboxEvent> events;
       if (result.event) events.push_back(sink.event_of(std::move(*result.event)));
-      answer_when_durable(sink, std::move(events), answer(result, path, refusals),
+      answer_when_durable(sink, refusals, std::move(events), answer(result, path, refusals),
                           std::move(respond), path);
     };
     server.route(http::verb::get, path, handler);
