@@ -41,6 +41,7 @@ int mark_unknown_outcomes(SQLite::Database& db, TimePoint now, const ReceiptTime
         st.bind(2, deadline);
         st.bind(3, bound);
       });
+      // sql-trusted: kWhere is a constant
       SQLite::Statement update(
           db, "UPDATE outbox AS o SET state = 'unknown', last_error = ?4, updated_at = ?5 WHERE " +
                   std::string(kWhere));
