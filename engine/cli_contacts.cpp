@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -51,7 +52,19 @@ struct ImportArgs {
   std::string report;
   std::string province = "Đắk Lắk";
   bool dry_run = false;
+  std::string sheet;
+  std::uint64_t header_row = 0;
+  std::string encoding;
 };
+
+// English when the operator's locale asks for it, Vietnamese otherwise.
+bool english_locale() {
+  for (const char* name : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(name);
+    if (v && *v) return std::strncmp(v, "en", 2) == 0;
+  }
+  return false;
+}
 
 int run_import(Context& ctx, const ImportArgs& args) {
   const Config& config = ctx.config();
@@ -61,6 +74,9 @@ int run_import(Context& ctx, const ImportArgs& args) {
   options.map = args.map;
   options.province = args.province;
   options.dry_run = args.dry_run;
+  options.sheet = args.sheet;
+  options.header_row = args.header_row;
+  options.encoding = args.encoding;
   options.actor = actor();
   options.report = args.report.empty() ? default_import_report(config, fs::path(args.file).stem().string(),
                                                                 args.dry_run)
@@ -100,7 +116,8 @@ int run_import(Context& ctx, const ImportArgs& args) {
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
   const ImportSummary& s = result.summary;
   if (!s.refused.empty()) {
-    std::cerr << "loa: " << args.file << ": " << s.refused << "\n";
+    std::cerr << "loa: " << args.file << ": "
+              << (english_locale() && !s.refused_en.empty() ? s.refused_en : s.refused) << "\n";
     return kExitFailure;
   }
   const double secs = result.seconds;
@@ -111,8 +128,10 @@ int run_import(Context& ctx, const ImportArgs& args) {
               << (note.empty() ? "" : "  " + note) << "\n";
   };
   std::cout << (args.dry_run ? "Checked (dry run, nothing written) " : "Imported ") << args.file
-            << "  [delimiter '" << s.delimiter << "', " << std::fixed << std::setprecision(2)
-            << secs << " s]\n";
+            << "  [" << s.source << ", header on line " << s.header_line << ", " << std::fixed
+            << std::setprecision(2) << secs << " s]\n";
+  if (s.title_rows > 0) line("title rows above the header", s.title_rows, "skipped");
+  if (s.subtotal_rows > 0) line("subtotal rows (Tổng cộng)", s.subtotal_rows, "skipped");
   line("rows read", s.rows);
   if (result.written) {
     line("accepted", s.accepted,
@@ -228,9 +247,17 @@ void register_contact_commands(CLI::App& app, Context& ctx) {
   auto imp = std::make_shared<ImportArgs>();
   auto* import = contacts->add_subcommand(
       "import",
-      "Import a household list (CSV, UTF-8; ',' or ';'). Re-importing the same file changes "
-      "nothing. Rejected and suspicious rows go to a CSV report.");
-  import->add_option("FILE", imp->file, "The CSV file")->required();
+      "Import a household list: .xlsx, .xls, or CSV/tab text (UTF-8, UTF-16 \"Unicode Text\", "
+      "Windows-1258, TCVN3), told apart by content. Title rows above the header are skipped. "
+      "Re-importing the same file changes nothing. Rejected and suspicious rows go to a CSV "
+      "report.");
+  import->add_option("FILE", imp->file, "The list (.xlsx, .xls, .csv, .txt)")->required();
+  import->add_option("--sheet", imp->sheet, "A workbook's sheet, by name or number (default: the first)");
+  import->add_option("--header-row", imp->header_row,
+                     "The row holding the column names (default: found among the first 20)")
+      ->check(CLI::Range(1, 1048576));
+  import->add_option("--encoding", imp->encoding,
+                     "A text file's encoding: utf8, utf16, cp1258, tcvn3 (default: detected)");
   import->add_option("--map", imp->map,
                      "Column overrides: 'Header=field,Other=attr.note,STT=ignore'");
   import->add_flag("--dry-run", imp->dry_run, "Validate and report without writing");

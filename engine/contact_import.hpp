@@ -2,6 +2,9 @@
 // (POST /api/v1/contacts/import): the same checks, the same CSV report, the same summary.
 //
 // Contract:
+//  - The file's format is judged by its content (campaigns/file_format.hpp): CSV or tab text in
+//    UTF-8, UTF-16, Windows-1258 or TCVN3; an .xlsx or .xls workbook. Anything else (a PDF, an
+//    image, a ZIP that is not a workbook) is refused in summary.refused, saying what it is.
 //  - import_contacts() streams `file` through campaigns::HouseholdImport into the store (or,
 //    dry_run, only counts), writes every rejected or suspicious row to the CSV report at
 //    `report` (UTF-8 with a BOM), records the run in `imports` and the audit log as `actor`.
@@ -45,10 +48,14 @@ struct ContactImportOptions {
   std::filesystem::path report;
   std::string actor;
   std::size_t keep_issues = 0;  // the first this many issues also come back in the result
+  std::string sheet;            // a workbook's sheet, by name or 1-based position; "" = first
+  std::uint64_t header_row = 0; // 0: found among the first 20 rows
+  std::string encoding;         // a text file's encoding (utf8, utf16, cp1258, tcvn3); "" = detect
 };
 
 struct ContactImportResult {
   campaigns::ImportSummary summary;
+  std::string encoding;  // a text file's encoding as used ("Windows-1258"); "" for a workbook
   bool written = false;  // false for a dry run
   std::uint64_t inserted = 0;
   std::uint64_t updated = 0;

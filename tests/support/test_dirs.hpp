@@ -25,7 +25,8 @@ class TempDir {
 
 std::filesystem::path source_dir();
 std::filesystem::path loa_binary();
-std::filesystem::path fixtures_dir();  // LOA_FIXTURES_DIR or <source>/../shared/fixtures
+// LOA_FIXTURES_DIR, or <source>/../shared/fixtures, or (a worktree) <source>/../../shared/fixtures
+std::filesystem::path fixtures_dir();
 
 // A loopback TCP port that was free a moment ago.
 std::uint16_t free_port();
