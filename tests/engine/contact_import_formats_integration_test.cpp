@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <zip.h>
 
+#include <string>
+
 #include <filesystem>
 #include <fstream>
 
@@ -211,6 +213,27 @@ TEST_F(ContactImportFormats, RefusesWhatItCannotReadNamingIt) {
   const Outcome got = import(dir_ / "photos.zip");
   EXPECT_NE(got.result.summary.refused.find("ZIP nhưng không phải sổ tính"), std::string::npos)
       << got.result.summary.refused;
+}
+
+TEST_F(ContactImportFormats, HostileXmlDeepInASheetWritesNothing) {
+  // Good rows first, then nesting past the depth cap: refused whole, before the first write.
+  std::string rows =
+      "<row r=\"1\"><c t=\"inlineStr\"><is><t>Mã hộ</t></is></c><c t=\"inlineStr\"><is><t>"
+      "Phân loại hộ</t></is></c><c t=\"inlineStr\"><is><t>Xã</t></is></c></row>";
+  for (int i = 2; i < 30000; ++i)
+    rows += "<row r=\"" + std::to_string(i) + "\"><c t=\"inlineStr\"><is><t>DL-" +
+            std::to_string(i) +
+            "</t></is></c><c t=\"inlineStr\"><is><t>Hộ nghèo</t></is></c>"
+            "<c t=\"inlineStr\"><is><t>Ea Tu</t></is></c></row>";
+  rows += "<row r=\"30000\">" + std::string(100 * 3, ' ');
+  for (int i = 0; i < 100; ++i) rows += "<x>";
+  for (int i = 0; i < 100; ++i) rows += "</x>";
+  rows += "</row>";
+  loa::test::write_raw_workbook(dir_ / "deep.xlsx", rows);
+  const Outcome got = import(dir_ / "deep.xlsx");
+  EXPECT_NE(got.result.summary.refused.find("an toàn"), std::string::npos)
+      << got.result.summary.refused;
+  EXPECT_EQ(got.households, 0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <iconv.h>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #include <fstream>
 #include <stdexcept>
@@ -115,6 +116,30 @@ void write_xlsx(const ListTable& table, const std::filesystem::path& path,
   }
   if (workbook_close(wb) != LXW_NO_ERROR)
     throw std::runtime_error("libxlsxwriter: " + path.string());
+}
+
+void write_raw_workbook(const std::filesystem::path& path, const std::string& rows,
+                        const std::string& prolog, const std::string& shared) {
+  std::vector<std::pair<std::string, std::string>> parts = {
+      {"xl/workbook.xml",
+       "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Danh sách\" sheetId=\"1\" "
+       "r:id=\"rId1\"/></sheets></workbook>"},
+      {"xl/_rels/workbook.xml.rels",
+       "<Relationships><Relationship Id=\"rId1\" "
+       "Target=\"worksheets/sheet1.xml\"/></Relationships>"},
+      {"xl/styles.xml",
+       "<styleSheet><cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/></cellXfs></styleSheet>"},
+      {"xl/worksheets/sheet1.xml",
+       prolog + "<worksheet><sheetData>" + rows + "</sheetData></worksheet>"}};
+  if (!shared.empty()) parts.emplace_back("xl/sharedStrings.xml", shared);
+  int error = 0;
+  zip_t* zip = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  if (!zip) throw std::runtime_error("libzip: " + path.string());
+  for (const auto& [name, text] : parts) {  // libzip reads the buffers at zip_close()
+    zip_source_t* src = zip_source_buffer(zip, text.data(), text.size(), 0);
+    zip_file_add(zip, name.c_str(), src, ZIP_FL_OVERWRITE);
+  }
+  if (zip_close(zip) != 0) throw std::runtime_error("libzip: " + path.string());
 }
 
 }  // namespace loa::test

@@ -35,4 +35,11 @@ struct XlsxLayout {
 void write_xlsx(const ListTable& table, const std::filesystem::path& path,
                 const XlsxLayout& layout);
 
+// A minimal workbook written part by part (libzip), for what libxlsxwriter will not write:
+// `rows` is the <sheetData> content of its one sheet, "Danh sách"; `prolog` goes before
+// <worksheet> (a DOCTYPE, say); `shared` is xl/sharedStrings.xml when not empty. Style 1 is
+// a date (numFmtId 14).
+void write_raw_workbook(const std::filesystem::path& path, const std::string& rows,
+                        const std::string& prolog = "", const std::string& shared = "");
+
 }  // namespace loa::test
