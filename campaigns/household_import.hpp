@@ -2,14 +2,16 @@
 // Vietnamese headers and phone numbers written every possible way.
 //
 // Contract:
-//  - Streams: one record at a time from a RowSource (CSV, .xlsx, .xls), so memory does not grow with the file,
-//    except 16 bytes per row kept to find phones and codes that appear on more than one row.
+//  - Streams: one record at a time from a RowSource (CSV, .xlsx, .xls), so memory does not
+//    grow with the file, except 16 bytes per row kept to find phones and codes that appear on
+//    more than one row.
 //  - The header is mapped through Vietnamese and English aliases (folded: no diacritics, no
 //    case, no punctuation), and `overrides` ("Header=field") win. A column that maps to nothing
 //    is an error naming it, as is a missing required column (category, commune, and one of
 //    household code or phone).
-//  - A file that is not UTF-8 (a Windows-1258 export, say) is refused before anything is
-//    written, naming its first bad line. It is never imported as mojibake.
+//  - run(std::istream&) reads UTF-8 only: a file that is not (a Windows-1258 export, say) is
+//    refused before anything is written, naming its first bad line; it is never imported as
+//    mojibake. Legacy encodings go through a CsvRowSource with the encoding named.
 //  - Each row is either accepted (handed to the HouseholdSink) or rejected; every rejected or
 //    suspicious row produces ImportIssues naming its line, column, value and reason. Rejected:
 //    unknown category, neither a household code nor a usable phone, an oversized or broken
@@ -81,7 +83,8 @@ struct HeaderMapping {
 };
 // How many cells of a row name a column the importer knows (by alias or `overrides`): the header
 // is the row of the first header_search_rows with the most.
-std::size_t known_columns(const std::vector<std::string_view>& row, const ColumnOverrides& overrides);
+std::size_t known_columns(const std::vector<std::string_view>& row,
+                          const ColumnOverrides& overrides);
 
 // Maps a header row; on failure returns nullopt and sets `error`.
 std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& header,

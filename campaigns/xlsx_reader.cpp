@@ -18,10 +18,13 @@ namespace {
 constexpr std::size_t kChunkBytes = 1 << 16;
 
 // The local name of a possibly prefixed XML name ("x:row" -> "row").
+// One pass over the name: this runs for every element and attribute of a sheet.
 std::string_view local(const XML_Char* name) {
-  std::string_view n(name);
-  const auto colon = n.rfind(':');
-  return colon == std::string_view::npos ? n : n.substr(colon + 1);
+  const XML_Char* start = name;
+  const XML_Char* p = name;
+  for (; *p != '\0'; ++p)
+    if (*p == ':') start = p + 1;
+  return std::string_view(start, static_cast<std::size_t>(p - start));
 }
 
 const char* attr(const XML_Char** attrs, std::string_view want) {
@@ -119,6 +122,26 @@ class XmlStream {
   ~XmlStream() { XML_ParserFree(parser_); }
   XmlStream(const XmlStream&) = delete;
   XmlStream& operator=(const XmlStream&) = delete;
+
+  // Reads up to `n` bytes straight into expat's buffer with `read` (returns the count, 0 at
+  // the end, -1 on an error) and parses them. False on a parse error (why() says what).
+  template <typename Read>
+  long feed_from(std::size_t n, Read&& read) {
+    void* buffer = XML_GetBuffer(parser_, static_cast<int>(n));
+    if (buffer == nullptr) {
+      why_ = "out of memory";
+      return -2;
+    }
+    const long got = read(static_cast<char*>(buffer), n);
+    if (got < 0) return -1;
+    if (XML_ParseBuffer(parser_, static_cast<int>(got), got == 0 ? 1 : 0) == XML_STATUS_ERROR) {
+      if (why_.empty())
+        why_ = std::string(XML_ErrorString(XML_GetErrorCode(parser_))) + " at line " +
+               std::to_string(XML_GetCurrentLineNumber(parser_));
+      return -2;
+    }
+    return got;
+  }
 
   // False on an error (then why() says what).
   bool feed(const char* data, std::size_t n, bool last) {
@@ -435,9 +458,13 @@ class XlsxReader::Impl {
       next_column = 0;
       row_problem.clear();
     } else if (n == "c" && in_row) {
-      const char* r = attr(a, "r");
-      const char* t = attr(a, "t");
-      const char* s = attr(a, "s");
+      const char *r = nullptr, *t = nullptr, *s = nullptr;
+      for (std::size_t i = 0; a[i] != nullptr; i += 2) {  // one pass: a sheet has millions
+        const std::string_view name = local(a[i]);
+        if (name == "r") r = a[i + 1];
+        else if (name == "t") t = a[i + 1];
+        else if (name == "s") s = a[i + 1];
+      }
       cell_column = r ? column_of(r) : static_cast<long>(next_column);
       cell_type = t ? t : "";
       cell_style = s ? std::atol(s) : 0;
@@ -567,12 +594,14 @@ bool XlsxReader::next(SourceRow& out, RowError& error) {
   error = RowError{};
   while (s.ready.empty()) {
     if (s.sheet_done || s.sheet == nullptr) return false;
-    const long n = s.sheet->read(s.chunk.data(), s.chunk.size(), error, s.sheet_path);
-    if (n < 0) {
+    const long n = s.sheet_xml->feed_from(kChunkBytes, [&](char* buf, std::size_t size) {
+      return s.sheet->read(buf, size, error, s.sheet_path);
+    });
+    if (n == -1) {  // the ZIP: `error` says why
       s.sheet.reset();
       return true;
     }
-    if (!s.sheet_xml->feed(s.chunk.data(), static_cast<std::size_t>(n), n == 0)) {
+    if (n == -2) {
       error = xml_error(s.sheet_path, *s.sheet_xml);
       s.sheet.reset();
       s.ready.clear();

@@ -252,7 +252,8 @@ void register_contact_commands(CLI::App& app, Context& ctx) {
       "Re-importing the same file changes nothing. Rejected and suspicious rows go to a CSV "
       "report.");
   import->add_option("FILE", imp->file, "The list (.xlsx, .xls, .csv, .txt)")->required();
-  import->add_option("--sheet", imp->sheet, "A workbook's sheet, by name or number (default: the first)");
+  import->add_option("--sheet", imp->sheet,
+                     "A workbook's sheet, by name or number (default: the first)");
   import->add_option("--header-row", imp->header_row,
                      "The row holding the column names (default: found among the first 20)")
       ->check(CLI::Range(1, 1048576));
