@@ -452,7 +452,10 @@ class XlsxReader::Impl {
     if (n == "row") {
       in_row = true;
       const char* r = attr(a, "r");
-      row_number = r ? std::strtoull(r, nullptr, 10) : row_number + 1;
+      // Row numbers are 1-based; a missing or 0 one follows the previous row (line 0 marks an
+      // error row in `ready`).
+      const std::uint64_t given = r ? std::strtoull(r, nullptr, 10) : 0;
+      row_number = given != 0 ? given : row_number + 1;
       row.clear(row_number);
       row_bytes = 0;
       next_column = 0;
@@ -611,7 +614,7 @@ bool XlsxReader::next(SourceRow& out, RowError& error) {
   }
   out = std::move(s.ready.front());
   s.ready.pop_front();
-  if (out.line() == 0) {  // an error row
+  if (out.line() == 0 && !s.row_errors.empty()) {  // an error row
     error = std::move(s.row_errors.front());
     s.row_errors.erase(s.row_errors.begin());
     out.clear(error.line);
