@@ -222,6 +222,8 @@ class TranscodedInput::Buffer : public std::streambuf {
       input_len_ = in_left;
       if (source_eof_ && input_len_ > 0) return fail("ký tự bị cắt ở cuối tệp");
     }
+    // iconv's UTF-8 "conversion" passes bytes it does not check; what goes on must be UTF-8.
+    if (templates::find_invalid_utf8(pending_) != std::string_view::npos) return fail("UTF-8");
     // Complete lines, composed.
     std::size_t cut = pending_.rfind('\n');
     cut = cut == std::string::npos ? 0 : cut + 1;
