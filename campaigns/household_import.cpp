@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "campaigns/import_messages.hpp"
+#include "campaigns/csv_row_source.hpp"
 #include "campaigns/phone.hpp"
 #include "campaigns/phone_cell.hpp"
 #include "templates/sms_text.hpp"
@@ -163,6 +164,20 @@ std::optional<std::string> parse_column_overrides(std::string_view text, ColumnO
   return std::nullopt;
 }
 
+std::size_t known_columns(const std::vector<std::string_view>& row,
+                          const ColumnOverrides& overrides) {
+  std::size_t known = 0;
+  for (std::string_view cell : row) {
+    if (cell.size() > 200) continue;  // a title sentence, not a column name
+    const std::string folded = fold_key(cell);
+    if (folded.empty()) continue;
+    bool hit = spec_for_alias(folded) != nullptr || folded == "ghichu" || folded == "note";
+    for (const auto& o : overrides) hit |= fold_key(o.first) == folded;
+    known += hit ? 1 : 0;
+  }
+  return known;
+}
+
 std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& header,
                                         const ColumnOverrides& overrides, std::string& error) {
   HeaderMapping m;
@@ -258,16 +273,8 @@ std::optional<std::uint64_t> first_non_utf8_line(std::istream& in) {
     const auto n = static_cast<std::size_t>(in.gcount());
     if (n == 0) break;
     std::string chunk = carry + std::string(buf.data(), n);
-    // Keep back up to 3 trailing bytes of a sequence that may continue in the next chunk.
-    std::size_t cut = chunk.size();
-    for (std::size_t k = 1; k <= 3 && k <= chunk.size(); ++k) {
-      const auto c = static_cast<unsigned char>(chunk[chunk.size() - k]);
-      if (c >= 0xC0) {
-        cut = chunk.size() - k;
-        break;
-      }
-      if (c < 0x80) break;
-    }
+    // Keep back the trailing bytes of a sequence that may continue in the next chunk.
+    std::size_t cut = templates::utf8_chunk_end(chunk);
     if (!in) cut = chunk.size();  // last chunk: nothing more will come
     const std::string_view body(chunk.data(), cut);
     const std::size_t bad = templates::find_invalid_utf8(body);
@@ -399,7 +406,7 @@ struct HouseholdImport::State {
     }
   }
 
-  void row(const CsvRecord& rec) {
+  void row(const SourceRow& rec) {
     const std::uint64_t line = rec.line();
     ++summary.rows;
     row_flagged = false;
@@ -571,6 +578,54 @@ HouseholdImport::HouseholdImport(ImportOptions options) : options_(std::move(opt
 
 ImportSummary HouseholdImport::run(std::istream& in, HouseholdSink& sink, IssueSink& issues,
                                    const std::function<void(const ImportProgress&)>& progress) {
+  if (options_.check_encoding_first) {
+    const auto start = in.tellg();
+    if (start != std::streampos(-1)) {
+      if (auto bad = first_non_utf8_line(in)) {
+        ImportSummary refused;
+        refused.refused_reason = "file_not_utf8";
+        refused.refused = std::to_string(*bad);
+        return refused;
+      }
+      in.clear();
+      in.seekg(start);
+    }
+  }
+  CsvRowSource source(in, TextEncoding::kUtf8, options_.csv);
+  return run(source, sink, issues, progress);
+}
+
+namespace {
+
+// "Tổng cộng", "Cộng", "Tổng số", "Total": a printed list's subtotal row, not a household.
+bool is_subtotal(const SourceRow& rec) {
+  for (std::string_view cell : rec.fields()) {
+    if (cell.empty() || cell.size() > 40) continue;
+    const char c = cell.front();
+    if (c != 'T' && c != 't' && c != 'C' && c != 'c' && c != ' ') continue;
+    const std::string k = fold_key(cell);
+    if (k == "tongcong" || k == "cong" || k == "tong" || k == "tongso" || k == "total" ||
+        k.rfind("tongcong", 0) == 0)
+      return true;
+  }
+  return false;
+}
+
+std::string cell_list(const SourceRow& rec) {
+  std::string out;
+  for (std::string_view cell : rec.fields()) {
+    if (trim(cell).empty()) continue;
+    if (!out.empty()) out += " | ";
+    out += trim(cell).substr(0, 80);
+    if (out.size() > 160) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+ImportSummary HouseholdImport::run(RowSource& source, HouseholdSink& sink, IssueSink& issues,
+                                   const std::function<void(const ImportProgress&)>& progress) {
   State s{options_, {}, sink, issues, {}, {}, {}, {}, {}, {}, {}, false};
   for (const auto& c : options_.categories) {
     s.category_by_alias.emplace(fold_key(c.code), c.code);
@@ -578,61 +633,103 @@ ImportSummary HouseholdImport::run(std::istream& in, HouseholdSink& sink, IssueS
     for (const auto& a : c.aliases) s.category_by_alias.emplace(fold_key(a), c.code);
   }
 
-  if (options_.check_encoding_first) {
-    const auto start = in.tellg();
-    if (start != std::streampos(-1)) {
-      if (auto bad = first_non_utf8_line(in)) {
-        s.summary.refused_reason = "file_not_utf8";
-        s.summary.refused = std::to_string(*bad);
-        return s.summary;
-      }
-      in.clear();
-      in.seekg(start);
-    }
-  }
-
-  CsvReader reader(in, options_.csv);
-  CsvRecord rec;
-  CsvError err;
+  // Rows before the header is known; at most header_search_rows (or up to header_row).
+  std::vector<SourceRow> head;
   bool header_done = false;
-  while (reader.next(rec, err)) {
-    if (err) {
-      if (err.code == CsvErrorCode::kInvalidUtf8 || err.code == CsvErrorCode::kReadFailed ||
-          !header_done) {
-        s.summary.refused_reason =
-            err.code == CsvErrorCode::kInvalidUtf8 ? "file_not_utf8" : "file_unreadable";
-        s.summary.refused =
-            err.code == CsvErrorCode::kInvalidUtf8 ? std::to_string(err.line) : err.message;
-        break;
-      }
-      ++s.summary.rows;
-      ++s.summary.rejected;
-      s.add_issue(err.record_line, static_cast<std::size_t>(-1), "", IssueSeverity::kRejected,
-                  "bad_record", err.message);
-      continue;
-    }
-    if (!header_done) {
-      std::string error;
-      auto mapping = map_header(rec.fields(), options_.overrides, error);
-      if (!mapping) {
-        s.summary.refused_reason = "header_unusable";
-        s.summary.refused = "line " + std::to_string(rec.line()) + ": " + error;
-        break;
-      }
-      s.mapping = std::move(*mapping);
-      header_done = true;
-      sink.begin(s.mapping);
-      issues.header_row(s.mapping.headers);
-      continue;
+  auto data_row = [&](const SourceRow& rec) {
+    if (is_subtotal(rec)) {
+      ++s.summary.subtotal_rows;
+      ++s.summary.reasons["subtotal_row"];
+      issues.issue({rec.line(), "", cell_list(rec), IssueSeverity::kFixed, "subtotal_row", ""});
+      return;
     }
     s.current_row = &rec.fields();
     s.row(rec);
     s.current_row = nullptr;
     if (progress && (s.summary.rows & 0x3fff) == 0)
       progress({s.summary.rows, s.summary.accepted, s.summary.rejected});
+  };
+  // Picks the header among `head`, maps it, and reads the rows after it as data. False when
+  // the file is refused.
+  auto choose_header = [&]() {
+    std::size_t pick = 0, best = 0;
+    for (std::size_t i = 0; i < head.size(); ++i) {
+      if (options_.header_row != 0) {
+        if (head[i].line() == options_.header_row) pick = i;
+        continue;
+      }
+      const std::size_t known = known_columns(head[i].fields(), options_.overrides);
+      if (known > best) {
+        best = known;
+        pick = i;
+      }
+    }
+    if (options_.header_row != 0 && (head.empty() || head[pick].line() != options_.header_row)) {
+      s.summary.refused_reason = "header_row_missing";
+      s.summary.refused = std::to_string(options_.header_row);
+      return false;
+    }
+    const SourceRow& header = head[pick];
+    std::string error;
+    auto mapping = map_header(header.fields(), options_.overrides, error);
+    if (!mapping) {
+      s.summary.refused_reason = "header_unusable";
+      s.summary.refused = "line " + std::to_string(header.line()) + ": " + error;
+      return false;
+    }
+    s.mapping = std::move(*mapping);
+    s.summary.header_line = header.line();
+    header_done = true;
+    for (std::size_t i = 0; i < pick; ++i) {
+      ++s.summary.title_rows;
+      ++s.summary.reasons["title_row"];
+      issues.issue({head[i].line(), "", cell_list(head[i]), IssueSeverity::kFixed, "title_row",
+                    std::to_string(header.line())});
+    }
+    sink.begin(s.mapping);
+    issues.header_row(s.mapping.headers);
+    for (std::size_t i = pick + 1; i < head.size(); ++i) data_row(head[i]);
+    head = {};
+    return true;
+  };
+
+  SourceRow rec;
+  RowError err;
+  bool refused = false;
+  while (!refused && source.next(rec, err)) {
+    if (err) {
+      // A broken record below the rows read so far: the header is among them.
+      if (!err.fatal && !header_done && !head.empty() && options_.header_row == 0) {
+        refused = !choose_header();
+        if (refused) break;
+      }
+      if (err.fatal || !header_done) {
+        s.summary.refused_reason = "file_format";  // worded by the reader, in both languages
+        s.summary.refused = err.message;
+        s.summary.refused_en = err.message_en;
+        refused = true;
+        break;
+      }
+      ++s.summary.rows;
+      ++s.summary.rejected;
+      s.add_issue(err.line, static_cast<std::size_t>(-1), "", IssueSeverity::kRejected,
+                  err.reason.empty() ? "bad_record" : err.reason, err.message);
+      continue;
+    }
+    if (header_done) {
+      data_row(rec);
+      continue;
+    }
+    head.push_back(rec);
+    head.back().finish();  // the copy's views point into its own buffer
+    const bool full = options_.header_row != 0 ? rec.line() >= options_.header_row
+                                               : head.size() >= options_.header_search_rows;
+    if (full) refused = !choose_header();
   }
-  s.summary.delimiter = reader.delimiter();
-  if (!header_done && s.summary.refused_reason.empty()) {
+  if (!refused && !header_done && !head.empty()) refused = !choose_header();
+  s.summary.delimiter = source.delimiter();
+  s.summary.source = source.description();
+  if (!header_done && s.summary.refused.empty()) {
     s.summary.refused_reason = "file_empty";
     s.summary.refused = "the file is empty";
   }

@@ -2,14 +2,16 @@
 // Vietnamese headers and phone numbers written every possible way.
 //
 // Contract:
-//  - Streams: one record at a time through CsvReader, so memory does not grow with the file,
-//    except 16 bytes per row kept to find phones and codes that appear on more than one row.
+//  - Streams: one record at a time from a RowSource (CSV, .xlsx, .xls), so memory does not
+//    grow with the file, except 16 bytes per row kept to find phones and codes that appear on
+//    more than one row.
 //  - The header is mapped through Vietnamese and English aliases (folded: no diacritics, no
 //    case, no punctuation), and `overrides` ("Header=field") win. A column that maps to nothing
 //    is an error naming it, as is a missing required column (category, commune, and one of
 //    household code or phone).
-//  - A file that is not UTF-8 (a Windows-1258 export, say) is refused before anything is
-//    written, naming its first bad line. It is never imported as mojibake.
+//  - run(std::istream&) reads UTF-8 only: a file that is not (a Windows-1258 export, say) is
+//    refused before anything is written, naming its first bad line; it is never imported as
+//    mojibake. Legacy encodings go through a CsvRowSource with the encoding named.
 //  - Each row is either accepted (handed to the HouseholdSink) or rejected; every rejected or
 //    suspicious row produces ImportIssues naming its line, column, value and reason. Rejected:
 //    unknown category, neither a household code nor a usable phone, an oversized or broken
@@ -17,6 +19,9 @@
 //    a phone shared with another row, a household code repeated (the later row wins), an
 //    unrecognised yes/no. Accepted as fixed: an old 11-digit prefix converted, a lost leading
 //    zero restored.
+//  - The header is the row among the first 20 that maps to the most known columns (or
+//    ImportOptions::header_row): title rows above it, as printed lists have, are reported and
+//    skipped, and so are "Tổng cộng" (subtotal) rows among the data.
 //  - Text fields are NFC-normalised, so filters and templates see one spelling.
 //
 // Thread-safety: a HouseholdImport is used by one thread; the sinks are called on it.
@@ -34,6 +39,7 @@
 
 #include "campaigns/csv_reader.hpp"
 #include "campaigns/household.hpp"
+#include "campaigns/row_source.hpp"
 
 namespace loa::campaigns {
 
@@ -75,6 +81,11 @@ struct HeaderMapping {
   std::vector<ColumnTarget> columns;
   bool has(ImportField field) const;
 };
+// How many cells of a row name a column the importer knows (by alias or `overrides`): the header
+// is the row of the first header_search_rows with the most.
+std::size_t known_columns(const std::vector<std::string_view>& row,
+                          const ColumnOverrides& overrides);
+
 // Maps a header row; on failure returns nullopt and sets `error`.
 std::optional<HeaderMapping> map_header(const std::vector<std::string_view>& header,
                                         const ColumnOverrides& overrides, std::string& error);
@@ -108,6 +119,10 @@ struct ImportOptions {
   std::string default_province;     // used when the list has no province column
   std::string default_language = "vi";
   bool check_encoding_first = true; // pre-scan a seekable input for invalid UTF-8
+  // The header row (its line, or its sheet row), or 0: the row among the first
+  // header_search_rows that maps to the most known columns. Rows above it are titles.
+  std::uint64_t header_row = 0;
+  std::size_t header_search_rows = 20;
 };
 
 struct ImportSummary {
@@ -127,11 +142,18 @@ struct ImportSummary {
   std::map<std::string, std::uint64_t> by_category;
   std::map<std::string, std::uint64_t> by_language;
   char delimiter = ',';
-  // Non-empty: the whole file was refused and nothing was imported. `refused_reason` is a code
-  // of campaigns/import_messages (file_not_utf8, header_unusable, file_empty, file_unreadable);
-  // `refused` is its detail, in English for logs (refusal_text() words it for people).
+  std::string source;               // what was read: "CSV (Windows-1258, ';')", "XLSX, …"
+  std::uint64_t header_line = 0;    // where the header was found
+  std::uint64_t title_rows = 0;     // rows above the header, skipped
+  std::uint64_t subtotal_rows = 0;  // "Tổng cộng" rows, skipped (not counted in rows)
+  // Non-empty: the whole file was refused and nothing was imported. Either `refused_reason` is
+  // a code of campaigns/import_messages (file_not_utf8, header_unusable, file_empty, …) and
+  // `refused` its detail, worded for people by refusal_text(); or `refused_reason` is
+  // "file_format" and the refusal was worded where it was found (the format sniffer, a
+  // workbook or encoding reader): `refused` in Vietnamese, `refused_en` in English.
   std::string refused_reason;
   std::string refused;
+  std::string refused_en;
 };
 
 class HouseholdSink {
@@ -175,7 +197,11 @@ struct ImportProgress {
 class HouseholdImport {
  public:
   explicit HouseholdImport(ImportOptions options);
+  // A UTF-8 CSV stream (refused with its first bad line when it is not UTF-8).
   ImportSummary run(std::istream& in, HouseholdSink& sink, IssueSink& issues,
+                    const std::function<void(const ImportProgress&)>& progress = {});
+  // Any list: rows from a CSV (in any encoding), .xlsx or .xls reader.
+  ImportSummary run(RowSource& source, HouseholdSink& sink, IssueSink& issues,
                     const std::function<void(const ImportProgress&)>& progress = {});
 
  private:

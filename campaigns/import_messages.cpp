@@ -17,7 +17,7 @@ struct ReasonText {
 };
 
 // clang-format off
-constexpr std::array<ReasonText, 33> kReasons = {{
+constexpr std::array<ReasonText, 37> kReasons = {{
   // Phone numbers (campaigns/phone.hpp, PhoneError).
   {"phone_missing",
    "Không có số điện thoại",
@@ -184,6 +184,26 @@ constexpr std::array<ReasonText, 33> kReasons = {{
    "Kiểm tra thư mục báo cáo và quyền ghi.",
    "cannot write the report ({})",
    "Check the report directory and its permissions."},
+  {"header_row_missing",
+   "Không có dòng {} để làm dòng tên cột (--header-row)",
+   "Mở tệp, xem dòng tên cột là dòng số mấy rồi nhập lại với --header-row đúng số đó.",
+   "there is no row {} to use as the header (--header-row)",
+   "Open the file, find the row that names the columns, and import again with that number."},
+  {"bad_encoding",
+   "Bảng mã '{}' không hỗ trợ",
+   "Dùng một trong: utf8, utf16, cp1258, tcvn3 (hoặc bỏ --encoding để loa tự nhận ra).",
+   "encoding '{}' is not supported",
+   "Use one of utf8, utf16, cp1258, tcvn3 (or leave --encoding out and loa detects it)."},
+  {"title_row",
+   "Dòng tiêu đề phía trên dòng tên cột (dòng {}): bỏ qua",
+   "Không cần sửa.",
+   "a title row above the header (line {}): skipped",
+   "Nothing to fix."},
+  {"subtotal_row",
+   "Dòng tổng cộng, không phải một hộ: bỏ qua",
+   "Không cần sửa.",
+   "a subtotal row, not a household: skipped",
+   "Nothing to fix."},
   {"upload_name",
    "Tên tệp phải có 1 đến 200 ký tự và không có dấu /",
    "Đặt lại tên tệp.",

@@ -251,8 +251,11 @@ void add_contact_endpoints(Router& router, const Services& services) {
                   {"name":"dry_run","in":"query","schema":{"type":"boolean"},"description":"check and report, write nothing"},
                   {"name":"map","in":"query","schema":{"type":"string"},"description":"column overrides: Header=field,Other=attr.note"},
                   {"name":"province","in":"query","schema":{"type":"string"},"description":"for lists without a province column (default Đắk Lắk)"},
-                  {"name":"name","in":"query","schema":{"type":"string"},"description":"the file's name, for the record"}],
-                 "requestBody":{"required":true,"content":{"text/csv":{"schema":{"type":"string","format":"binary"}}}},
+                  {"name":"name","in":"query","schema":{"type":"string"},"description":"the file's name, for the record"},
+                  {"name":"sheet","in":"query","schema":{"type":"string"},"description":"a workbook's sheet, by name or 1-based number (default the first)"},
+                  {"name":"header_row","in":"query","schema":{"type":"integer","minimum":1},"description":"the row holding the column names (default: found among the first 20)"},
+                  {"name":"encoding","in":"query","schema":{"type":"string","enum":["utf8","utf16","cp1258","tcvn3"]},"description":"a text file's encoding (default: detected)"}],
+                 "requestBody":{"required":true,"content":{"text/csv":{"schema":{"type":"string","format":"binary"}},"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":{"schema":{"type":"string","format":"binary"}},"application/vnd.ms-excel":{"schema":{"type":"string","format":"binary"}}}},
                  "responses":{"200":{"description":"the summary (the CLI's), the report's path and its first 100 rows"},
                               "413":{"description":"larger than http.upload_limit_bytes"},
                               "422":{"description":"the whole file was refused (not UTF-8, unusable header)"}}})json",
@@ -275,6 +278,13 @@ void add_contact_endpoints(Router& router, const Services& services) {
              throw ApiError(400, "dry_run is true or false", {}, "dry_run");
            o.dry_run = *d == "true" || *d == "1";
          }
+         o.sheet = req.query("sheet").value_or("");
+         o.encoding = req.query("encoding").value_or("");
+         if (auto h = req.query("header_row")) {
+           auto [p, ec] = std::from_chars(h->data(), h->data() + h->size(), o.header_row);
+           if (ec != std::errc() || p != h->data() + h->size() || o.header_row == 0)
+             throw ApiError(400, "header_row is a row number from 1", {}, "header_row");
+         }
          o.actor = req.actor();
          o.keep_issues = kImportIssuesShown;
          o.report = default_import_report(config, fs::path(o.source).stem().string(), o.dry_run);
@@ -283,6 +293,7 @@ void add_contact_endpoints(Router& router, const Services& services) {
            r = import_contacts(req.db(), o);
          } catch (const ContactImportError& e) {
            if (e.bad_map()) throw ApiError(400, e.message(language), {}, "map");
+           if (e.bad_encoding()) throw ApiError(400, e.message(language), {}, "encoding");
            throw;
          }
          if (!r.summary.refused.empty())

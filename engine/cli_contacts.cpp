@@ -53,7 +53,10 @@ std::string pad(std::string_view s, std::size_t width, bool right = false) {
 enum class SummaryText : std::uint8_t {
   kChecked,
   kImported,
-  kDelimiter,
+  kHeaderOnLine,
+  kTitleRows,
+  kSubtotalRows,
+  kSkipped,
   kRowsRead,
   kAccepted,
   kAcceptedDetail,
@@ -83,7 +86,10 @@ constexpr std::array<std::array<const char*, 2>, static_cast<std::size_t>(Summar
     kSummaryText = {{
   {"Đã kiểm tra (chạy thử, chưa ghi gì) ", "Checked (dry run, nothing written) "},
   {"Đã nhập ", "Imported "},
-  {"dấu phân cách", "delimiter"},
+  {"dòng tên cột: dòng {0}", "header on line {0}"},
+  {"dòng tiêu đề phía trên dòng tên cột", "title rows above the header"},
+  {"dòng tổng cộng", "subtotal rows (Tổng cộng)"},
+  {"bỏ qua", "skipped"},
   {"số dòng đã đọc", "rows read"},
   {"được nhận", "accepted"},
   {"thêm mới {0}, cập nhật {1}, không đổi {2}", "inserted {0}, updated {1}, unchanged {2}"},
@@ -142,6 +148,9 @@ struct ImportArgs {
   std::string report;
   std::string province = "Đắk Lắk";
   bool dry_run = false;
+  std::string sheet;
+  std::uint64_t header_row = 0;
+  std::string encoding;
 };
 
 int run_import(Context& ctx, const ImportArgs& args) {
@@ -155,6 +164,9 @@ int run_import(Context& ctx, const ImportArgs& args) {
   options.map = args.map;
   options.province = args.province;
   options.dry_run = args.dry_run;
+  options.sheet = args.sheet;
+  options.header_row = args.header_row;
+  options.encoding = args.encoding;
   options.actor = actor();
   options.report = args.report.empty() ? default_import_report(config, fs::path(args.file).stem().string(),
                                                                 args.dry_run)
@@ -193,7 +205,7 @@ int run_import(Context& ctx, const ImportArgs& args) {
   } catch (const ContactImportError& e) {
     if (tty) std::fprintf(stderr, "\r%80s\r", "");
     std::cerr << "loa: " << e.message(words.language) << "\n";
-    return e.bad_map() ? kExitUsage : kExitFailure;
+    return e.bad_map() || e.bad_encoding() ? kExitUsage : kExitFailure;
   }
   if (tty) std::fprintf(stderr, "\r%80s\r", "");
   const ImportSummary& s = result.summary;
@@ -209,8 +221,11 @@ int run_import(Context& ctx, const ImportArgs& args) {
               << (note.empty() ? "" : "  " + note) << "\n";
   };
   using T = SummaryText;
-  std::cout << w(args.dry_run ? T::kChecked : T::kImported) << args.file << "  ["
-            << w(T::kDelimiter) << " '" << s.delimiter << "', " << w.seconds(secs) << " s]\n";
+  std::cout << w(args.dry_run ? T::kChecked : T::kImported) << args.file << "  [" << s.source
+            << ", " << w(T::kHeaderOnLine, {std::to_string(s.header_line)}) << ", "
+            << w.seconds(secs) << " s]\n";
+  if (s.title_rows > 0) line(w(T::kTitleRows), s.title_rows, w(T::kSkipped));
+  if (s.subtotal_rows > 0) line(w(T::kSubtotalRows), s.subtotal_rows, w(T::kSkipped));
   line(w(T::kRowsRead), s.rows);
   if (result.written) {
     line(w(T::kAccepted), s.accepted,
@@ -334,10 +349,19 @@ void register_contact_commands(CLI::App& app, Context& ctx) {
   auto imp = std::make_shared<ImportArgs>();
   auto* import = contacts->add_subcommand(
       "import",
-      "Import a household list (CSV, UTF-8; ',' or ';'). Re-importing the same file changes "
-      "nothing. Rejected and suspicious rows go to a CSV report, and the rows to fix, with their "
-      "cells, to an Excel workbook beside it. Messages are Vietnamese; LANG=en* for English.");
-  import->add_option("FILE", imp->file, "The CSV file")->required();
+      "Import a household list: .xlsx, .xls, or CSV/tab text (UTF-8, UTF-16 \"Unicode Text\", "
+      "Windows-1258, TCVN3), told apart by content. Title rows above the header are skipped. "
+      "Re-importing the same file changes nothing. Rejected and suspicious rows go to a CSV "
+      "report, and the rows to fix, with their cells, to an Excel workbook beside it. Messages "
+      "are Vietnamese; LANG=en* for English.");
+  import->add_option("FILE", imp->file, "The list (.xlsx, .xls, .csv, .txt)")->required();
+  import->add_option("--sheet", imp->sheet,
+                     "A workbook's sheet, by name or number (default: the first)");
+  import->add_option("--header-row", imp->header_row,
+                     "The row holding the column names (default: found among the first 20)")
+      ->check(CLI::Range(1, 1048576));
+  import->add_option("--encoding", imp->encoding,
+                     "A text file's encoding: utf8, utf16, cp1258, tcvn3 (default: detected)");
   import->add_option("--map", imp->map,
                      "Column overrides: 'Header=field,Other=attr.note,STT=ignore'");
   import->add_flag("--dry-run", imp->dry_run, "Validate and report without writing");

@@ -9,6 +9,11 @@
 #include <fstream>
 
 #include "campaigns/audit.hpp"
+#include "campaigns/csv_row_source.hpp"
+#include "campaigns/file_format.hpp"
+#include "campaigns/text_encoding.hpp"
+#include "campaigns/xls_reader.hpp"
+#include "campaigns/xlsx_reader.hpp"
 #include "campaigns/household_store.hpp"
 #include "campaigns/import_messages.hpp"
 #include "campaigns/write_behind_sink.hpp"
@@ -58,6 +63,82 @@ class KeepingReport : public IssueSink {
   std::size_t keep_;
 };
 
+constexpr std::size_t kSniffBytes = 1 << 16;  // enough to tell Windows-1258 from TCVN3
+
+// The reader for `file`, chosen by its content; nullptr with `refused` set when loa cannot read
+// it. `in` stays open for a text file, which is streamed from it.
+std::unique_ptr<RowSource> open_list(const ContactImportOptions& args, std::ifstream& in,
+                                     ContactImportResult& r) {
+  std::string head(kSniffBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  const bool complete = head.size() < kSniffBytes;
+  in.clear();
+  in.seekg(0);
+  const FileFormat format = sniff_file_format(head);
+  RowError error;
+  std::unique_ptr<RowSource> source;
+  switch (format) {
+    case FileFormat::kZip: source = XlsxReader::open(args.file, args.sheet, error); break;
+    case FileFormat::kOle2: source = XlsReader::open(args.file, args.sheet, error); break;
+    case FileFormat::kText: {
+      TextEncoding encoding = detect_text_encoding(head, complete);
+      if (encoding == TextEncoding::kUtf8 && args.encoding.empty()) {
+        // UTF-8 at the start is no proof: a legacy export may have its first accent far down.
+        if (auto bad = first_non_utf8_line(in)) {
+          r.summary.refused_reason = "file_format";
+          r.summary.refused = "dòng " + std::to_string(*bad) +
+                              ": tệp bắt đầu như UTF-8 nhưng có byte không phải UTF-8; nếu là tệp "
+                              "Windows-1258 hoặc TCVN3, hãy nhập lại với --encoding cp1258 hoặc "
+                              "--encoding tcvn3. Không nhập gì.";
+          r.summary.refused_en = "line " + std::to_string(*bad) +
+                                 ": the file starts as UTF-8 but holds bytes that are not; if it "
+                                 "is Windows-1258 or TCVN3, import again with --encoding cp1258 "
+                                 "or --encoding tcvn3. Nothing was imported.";
+          return nullptr;
+        }
+        in.clear();
+        in.seekg(0);
+      }
+      if (!args.encoding.empty()) {
+        auto forced = parse_encoding(args.encoding);
+        if (!forced)
+          throw ContactImportError("bad_encoding", args.encoding);
+        encoding = *forced;
+      }
+      r.encoding = std::string(encoding_name(encoding));
+      source = std::make_unique<CsvRowSource>(in, encoding, CsvOptions{});
+      break;
+    }
+    default: {
+      const FormatRefusal refusal = refuse_format(format, head);
+      error.message = refusal.vi;
+      error.message_en = refusal.en;
+    }
+  }
+  if (!source) {
+    r.summary.refused_reason = "file_format";
+    r.summary.refused = error.message;
+    r.summary.refused_en = error.message_en;
+  }
+  return source;
+}
+
+// Reads every row of the list once without checking it, so that a file refused half-way (bytes
+// its encoding does not define, a ZIP bomb, hostile XML deep in a sheet) is refused before
+// anything is written. Returns the fatal error, if any.
+std::optional<RowError> read_through(const ContactImportOptions& args) {
+  std::ifstream in(args.file, std::ios::binary);
+  ContactImportResult scratch;
+  std::unique_ptr<RowSource> source = open_list(args, in, scratch);
+  if (!source) return std::nullopt;  // open_list already refused it the first time
+  SourceRow row;
+  RowError error;
+  while (source->next(row, error))
+    if (error.fatal) return error;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string ContactImportError::message(MessageLanguage language) const {
@@ -65,6 +146,10 @@ std::string ContactImportError::message(MessageLanguage language) const {
 }
 
 std::string refusal_message(const ImportSummary& summary, MessageLanguage language) {
+  // Worded where it was found (the format sniffer, a reader), in both languages.
+  if (summary.refused_reason == "file_format")
+    return language == MessageLanguage::kEn && !summary.refused_en.empty() ? summary.refused_en
+                                                                           : summary.refused;
   const IssueText text = refusal_text(summary.refused_reason, summary.refused, language);
   return text.message + (text.advice.empty() ? "" : ". " + std::string(text.advice));
 }
@@ -99,8 +184,19 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
   if (!in)
     throw ContactImportError("file_unreadable", args.file.string() + ": " + std::strerror(errno));
   options.categories = load_categories(db);
+  options.header_row = args.header_row;
 
   ContactImportResult r;
+  std::unique_ptr<RowSource> source = open_list(args, in, r);
+  if (!source) return r;
+  if (!args.dry_run) {
+    if (auto fatal = read_through(args)) {
+      r.summary.refused_reason = "file_format";
+      r.summary.refused = fatal->message;
+      r.summary.refused_en = fatal->message_en;
+      return r;
+    }
+  }
   r.report = args.report;
   // --report names either file; the other goes beside it.
   if (r.report.extension() == ".xlsx") r.report.replace_extension(".csv");
@@ -138,7 +234,7 @@ ContactImportResult import_contacts(SQLite::Database& db, const ContactImportOpt
   if (store) behind = std::make_unique<WriteBehindSink>(*store, [&store] { store->finish(); });
   HouseholdSink& sink = behind ? static_cast<HouseholdSink&>(*behind) : counting;
   KeepingReport keeping(report, *xlsx, r.issues, args.keep_issues);
-  r.summary = import.run(in, sink, keeping, progress);
+  r.summary = import.run(*source, sink, keeping, progress);
   if (!r.summary.refused.empty()) {
     report_out.close();
     xlsx.reset();
@@ -191,7 +287,12 @@ json::object import_json(const ContactImportResult& r, MessageLanguage language)
     return o;
   };
   json::object out{{"dry_run", !r.written},
-                   {"delimiter", std::string(1, s.delimiter)},
+                   {"delimiter", s.delimiter ? std::string(1, s.delimiter) : std::string()},
+                   {"source", s.source},
+                   {"encoding", r.encoding},
+                   {"header_line", s.header_line},
+                   {"title_rows", s.title_rows},
+                   {"subtotal_rows", s.subtotal_rows},
                    {"rows", s.rows},
                    {"accepted", s.accepted},
                    {"rejected", s.rejected},

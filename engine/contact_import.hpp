@@ -2,6 +2,9 @@
 // (POST /api/v1/contacts/import): the same checks, the same CSV report, the same summary.
 //
 // Contract:
+//  - The file's format is judged by its content (campaigns/file_format.hpp): CSV or tab text in
+//    UTF-8, UTF-16, Windows-1258 or TCVN3; an .xlsx or .xls workbook. Anything else (a PDF, an
+//    image, a ZIP that is not a workbook) is refused in summary.refused, saying what it is.
 //  - import_contacts() streams `file` through campaigns::HouseholdImport into the store (or,
 //    dry_run, only counts), writes every rejected or suspicious row to the CSV report at
 //    `report` (UTF-8 with a BOM) and the rows an officer must fix, with their original cells, to
@@ -36,11 +39,12 @@ class ContactImportError : public std::runtime_error {
   ContactImportError(std::string reason, std::string detail)
       : std::runtime_error(detail), reason_(std::move(reason)), detail_(std::move(detail)) {}
   bool bad_map() const { return reason_ == "bad_map"; }  // the column overrides (usage)
+  bool bad_encoding() const { return reason_ == "bad_encoding"; }  // --encoding (usage)
   const std::string& reason() const { return reason_; }
   std::string message(campaigns::MessageLanguage language) const;
 
  private:
-  std::string reason_;  // bad_map, file_unreadable, report_unwritable
+  std::string reason_;  // bad_map, bad_encoding, file_unreadable, report_unwritable
   std::string detail_;
 };
 
@@ -54,10 +58,14 @@ struct ContactImportOptions {
   std::string actor;
   std::size_t keep_issues = 0;  // the first this many issues also come back in the result
   campaigns::MessageLanguage language = campaigns::MessageLanguage::kVi;  // of the reports
+  std::string sheet;            // a workbook's sheet, by name or 1-based position; "" = first
+  std::uint64_t header_row = 0; // 0: found among the first 20 rows
+  std::string encoding;         // a text file's encoding (utf8, utf16, cp1258, tcvn3); "" = detect
 };
 
 struct ContactImportResult {
   campaigns::ImportSummary summary;
+  std::string encoding;  // a text file's encoding as used ("Windows-1258"); "" for a workbook
   bool written = false;  // false for a dry run
   std::uint64_t inserted = 0;
   std::uint64_t updated = 0;

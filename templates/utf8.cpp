@@ -5,6 +5,15 @@
 
 namespace loa::templates {
 
+std::size_t utf8_chunk_end(std::string_view s) {
+  for (std::size_t k = 1; k <= 3 && k <= s.size(); ++k) {
+    const auto c = static_cast<unsigned char>(s[s.size() - k]);
+    if (c >= 0xC0) return s.size() - k;
+    if (c < 0x80) break;
+  }
+  return s.size();
+}
+
 std::size_t find_invalid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();

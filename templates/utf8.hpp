@@ -15,4 +15,8 @@ namespace loa::templates {
 // time, so clean input costs little.
 std::size_t find_invalid_utf8(std::string_view s);
 
+// The length of `s` without a trailing lead byte and its continuations (at most 3 bytes) that
+// a following chunk may complete: what a reader of a chunked stream can check now.
+std::size_t utf8_chunk_end(std::string_view s);
+
 }  // namespace loa::templates

@@ -2,6 +2,9 @@
 // fixture generator (gen_households.py --clean). Measures rows/s and the peak RSS of the loa
 // process (wait4's ru_maxrss), with --dry-run and with writing to a fresh SQLite store.
 //
+// The same rows as an .xlsx workbook (two title rows, phones as numeric cells, written by
+// tests/support/list_formats with libxlsxwriter) measure the workbook reader: BM_ImportXlsx*.
+//
 // LOA_BENCH_ROWS sets the list size (default 1,000,000; ops/bench --quick uses 200,000).
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
@@ -14,6 +17,7 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/list_formats.hpp"
 #include "tests/support/test_dirs.hpp"
 
 namespace {
@@ -38,13 +42,38 @@ const std::string& list_file() {
   return path;
 }
 
+const std::string& xlsx_file() {
+  static const std::string path = [] {
+    const std::string out = "/tmp/loa-bench-households-" + std::to_string(rows_wanted()) + ".xlsx";
+    if (!fs::exists(out)) {
+      // Written by a child: the table it reads would otherwise stay in this process, and a
+      // forked loa inherits it into its peak RSS (ru_maxrss counts the pages before exec).
+      const pid_t pid = ::fork();
+      if (pid == 0) {
+        loa::test::XlsxLayout layout;
+        layout.titles = {"DANH SÁCH HỘ NGHÈO, HỘ CẬN NGHÈO", "Tỉnh Đắk Lắk"};
+        layout.phone_column = 3;  // gen_households.py: STT, Mã hộ, Họ và tên, Số điện thoại, …
+        layout.constant_memory = true;
+        loa::test::write_xlsx(loa::test::read_csv_table(list_file()), out + ".tmp", layout);
+        ::_exit(0);
+      }
+      int status = -1;
+      ::waitpid(pid, &status, 0);
+      if (status != 0) std::abort();
+      fs::rename(out + ".tmp", out);
+    }
+    return out;
+  }();
+  return path;
+}
+
 struct RunResult {
   double seconds = 0;
   long max_rss_kb = 0;
   int status = -1;
 };
 
-RunResult run_loa(const fs::path& data_dir, bool dry_run) {
+RunResult run_loa(const fs::path& data_dir, bool dry_run, const std::string& file) {
   const auto started = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -53,11 +82,10 @@ RunResult run_loa(const fs::path& data_dir, bool dry_run) {
     ::dup2(devnull, 1);
     const std::string bin = loa::test::loa_binary().string();
     if (dry_run) {
-      ::execl(bin.c_str(), "loa", "contacts", "import", "--dry-run", list_file().c_str(),
+      ::execl(bin.c_str(), "loa", "contacts", "import", "--dry-run", file.c_str(),
               static_cast<char*>(nullptr));
     } else {
-      ::execl(bin.c_str(), "loa", "contacts", "import", list_file().c_str(),
-              static_cast<char*>(nullptr));
+      ::execl(bin.c_str(), "loa", "contacts", "import", file.c_str(), static_cast<char*>(nullptr));
     }
     ::_exit(127);
   }
@@ -69,15 +97,15 @@ RunResult run_loa(const fs::path& data_dir, bool dry_run) {
   return r;
 }
 
-void import_bench(benchmark::State& state, bool dry_run) {
-  list_file();
+void import_bench(benchmark::State& state, bool dry_run, bool xlsx = false) {
+  const std::string file = xlsx ? xlsx_file() : list_file();
   loa::test::TempDir dir;
   long rss = 0;
   for (auto _ : state) {
     state.PauseTiming();
     fs::remove_all(dir / "data");
     state.ResumeTiming();
-    const RunResult r = run_loa(dir / "data", dry_run);
+    const RunResult r = run_loa(dir / "data", dry_run, file);
     if (r.status != 0) {
       state.SkipWithError("loa contacts import failed");
       return;
@@ -94,9 +122,11 @@ void import_bench(benchmark::State& state, bool dry_run) {
 
 void BM_ImportDryRun(benchmark::State& state) { import_bench(state, true); }
 void BM_ImportWrite(benchmark::State& state) { import_bench(state, false); }
+void BM_ImportXlsxDryRun(benchmark::State& state) { import_bench(state, true, true); }
 
 BENCHMARK(BM_ImportDryRun)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 BENCHMARK(BM_ImportWrite)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_ImportXlsxDryRun)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 
 }  // namespace
 

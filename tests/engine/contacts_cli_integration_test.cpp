@@ -155,13 +155,32 @@ TEST_F(ContactsCli, ExcelPhoneCellsAndTheWorkbookReport) {
   EXPECT_EQ(sheet.output.find("Lê Văn Cường"), std::string::npos);
 }
 
-TEST_F(ContactsCli, RefusesAWindows1258File) {
+TEST_F(ContactsCli, ReadsAWindows1258FileWithATitleRow) {
+  // Tones as Windows-1258 writes them: "H\xF4\xF2" is o-circumflex + combining dot below (Hộ).
   write_file(dir_ / "cp1258.csv",
-             "Ma ho,So dien thoai,Phan loai ho,Xa\r\nA,0912345678,poor,X\r\nB,0912345679,H\xF4\xF2 "
-             "ngh\xE8o,X\r\n");
-  auto r = loa("contacts import " + (dir_ / "cp1258.csv").string());
+             "DANH S\xC1" "CH H\xD4\xF2 NGH\xC8O\r\nMa ho,So dien thoai,Phan loai ho,Xa\r\n"
+             "A,0912345678,poor,X\r\nB,0912345679,H\xF4\xF2 ngh\xE8o,X\r\n");
+  auto r = loa("contacts import --dry-run " + (dir_ / "cp1258.csv").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("CSV (Windows-1258, ',')"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dòng tên cột: dòng 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dòng tiêu đề phía trên dòng tên cột"), std::string::npos) << r.output;
+  r = loa("contacts import " + (dir_ / "cp1258.csv").string(), true);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("header on line 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("title rows above the header                1"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(households(), 2);
+}
+
+TEST_F(ContactsCli, RefusesAPdfSayingSo) {
+  write_file(dir_ / "list.csv", "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n");
+  auto r = loa("contacts import " + (dir_ / "list.csv").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("Dòng 3: tệp không phải UTF-8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Tệp này là một tài liệu PDF"), std::string::npos) << r.output;
+  auto en = run_command("LANG=en_US.UTF-8 LOA_DAEMON_DATA_DIR=" + data_.string() + " " +
+                        loa_binary().string() + " contacts import " + (dir_ / "list.csv").string());
+  EXPECT_NE(en.output.find("This is a PDF document"), std::string::npos) << en.output;
   EXPECT_EQ(households(), 0);
 }
 

@@ -52,7 +52,10 @@ fs::path loa_binary() { return fs::path(LOA_BINARY_DIR) / "engine" / "loa"; }
 
 fs::path fixtures_dir() {
   if (const char* env = std::getenv("LOA_FIXTURES_DIR")) return env;
-  return source_dir().parent_path() / "shared" / "fixtures";
+  // CI checks out beside shared/; a worktree under wt/ sits one level deeper.
+  const fs::path beside = source_dir().parent_path() / "shared" / "fixtures";
+  const fs::path above = source_dir().parent_path().parent_path() / "shared" / "fixtures";
+  return fs::exists(beside) || !fs::exists(above) ? beside : above;
 }
 
 std::uint16_t free_port() { return engine::RedisProcess::free_loopback_port(); }

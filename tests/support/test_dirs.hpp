@@ -27,7 +27,8 @@ class TempDir {
 
 std::filesystem::path source_dir();
 std::filesystem::path loa_binary();
-std::filesystem::path fixtures_dir();  // LOA_FIXTURES_DIR or <source>/../shared/fixtures
+// LOA_FIXTURES_DIR, or <source>/../shared/fixtures, or (a worktree) <source>/../../shared/fixtures
+std::filesystem::path fixtures_dir();
 
 // Polls `done` every `every` until it holds (true) or `limit` has passed (false): how a test
 // waits for an event on a loaded machine, never with a fixed sleep.
