@@ -19,7 +19,10 @@ int mark_unknown_outcomes(SQLite::Database& db, TimePoint now, const ReceiptTime
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const std::string updated_at = format_epoch_ms(now_ms);
   int moved = 0;
-  for (const auto& [route, timeout] : timeouts) {
+  for (const auto& entry : timeouts) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const auto& route = entry.first;
+    const auto& timeout = entry.second;
     const std::string deadline = format_epoch_ms(
         now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
     const std::string reason = "no receipt within " + std::to_string(timeout.count()) + " h";
