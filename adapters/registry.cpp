@@ -62,7 +62,10 @@ void check_simulator(const GatewaySettings& s) {
 // taken, and app_secret / oa_secret_key come from <key>_env or <key>_file.
 GatewaySettingsMap zalo_map(const GatewaySettings& s) {
   GatewaySettingsMap map;
-  for (const auto& [key, value] : s.values()) {
+  for (const auto& entry : s.values()) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const auto& key = entry.first;
+    const auto& value = entry.second;
     const bool known =
         std::any_of(std::begin(kZaloOptions), std::end(kZaloOptions), [&](const auto& o) {
           return o.secret ? key == std::string(o.key) + "_env" ||
