@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <unordered_map>
 
 #include "campaigns/import_messages.hpp"
@@ -634,7 +635,9 @@ ImportSummary HouseholdImport::run(RowSource& source, HouseholdSink& sink, Issue
   }
 
   // Rows before the header is known; at most header_search_rows (or up to header_row).
-  std::vector<SourceRow> head;
+  // A deque: push_back never moves the rows already held, whose cell views point into their own
+  // buffers (a vector's reallocation moved them and left the views dangling: fuzz_csv_import).
+  std::deque<SourceRow> head;
   bool header_done = false;
   auto data_row = [&](const SourceRow& rec) {
     if (is_subtotal(rec)) {
